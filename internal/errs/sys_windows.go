@@ -17,6 +17,10 @@ func sysCode(err error) (uint32, bool) {
 // FromSys returns err wrapped with the sentinel its Win32 code means, or
 // err unchanged when it has none.
 func FromSys(err error) error {
+	var done *Error
+	if errors.As(err, &done) {
+		return err
+	}
 	var e syscall.Errno
 	if errors.As(err, &e) {
 		if s := FromWin32(uint32(e)); s != nil {

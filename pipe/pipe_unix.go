@@ -1,0 +1,498 @@
+//go:build unix
+
+package pipe
+
+// The Unix emulation: one unix stream socket per pipe name, under
+// names.Dir("pipe"). A server process holds an exclusive flock on NAME.lock
+// for as long as it listens, so a socket whose lock is free is stale (its
+// server crashed) and may be replaced, and a second live server is refused.
+//
+// A client sends a wire.Hello after connect; the server answers with a
+// wire.Reply that grants an instance, says busy, or refuses access. Clients
+// that may wait (their context can end) are parked by the server and answered
+// when an instance frees up, in arrival order, like WaitNamedPipe without
+// polling. In message mode every message travels as a 4-byte length and the
+// payload, written with one syscall.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/user"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/wire"
+)
+
+const (
+	// handshakeTimeout bounds how long a connecting peer may take to send
+	// its hello, so a silent peer cannot hold a server goroutine.
+	handshakeTimeout = 10 * time.Second
+	// maxReady bounds the connections a server has admitted but not yet
+	// accepted when instances are unlimited.
+	maxReady = 64
+	// maxWaiters bounds the clients parked waiting for an instance; past it
+	// a waiting client is told busy and retries after busyRetry.
+	maxWaiters = 1024
+	busyRetry  = 5 * time.Millisecond
+)
+
+type sysListener struct {
+	ln   *net.UnixListener
+	lock *os.File
+	path string
+	cfg  ListenConfig
+	uid  int
+
+	ready chan *sysConn // admitted, not yet accepted
+	done  chan struct{} // closed by close
+
+	mu      sync.Mutex
+	active  int                        // admitted instances not yet closed
+	waiters []*net.UnixConn            // parked clients, oldest first
+	pending map[*net.UnixConn]struct{} // in handshake
+	closed  bool
+	wg      sync.WaitGroup
+}
+
+func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
+	dir, err := names.Dir("pipe")
+	if err != nil {
+		return nil, err
+	}
+	path, _ := names.Path(dir, p.Key())
+	mode, gid, err := socketMode(c.Security)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockName(path+".lock", p.String())
+	if err != nil {
+		return nil, err
+	}
+	if err := removeStale(path); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		lock.Close()
+		return nil, unwrapNet(err)
+	}
+	ln.SetUnlinkOnClose(false) // close removes it, while still holding the lock
+	if err := os.Chmod(path, mode); err == nil && gid >= 0 {
+		err = os.Chown(path, -1, gid)
+	}
+	if err != nil {
+		ln.Close()
+		os.Remove(path)
+		lock.Close()
+		return nil, err
+	}
+	readyCap := c.MaxInstances
+	if c.MaxInstances == Unlimited || readyCap > maxReady {
+		readyCap = maxReady
+	}
+	l := &sysListener{
+		ln: ln, lock: lock, path: path, cfg: *c, uid: os.Geteuid(),
+		ready:   make(chan *sysConn, readyCap),
+		done:    make(chan struct{}),
+		pending: make(map[*net.UnixConn]struct{}),
+	}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// socketMode turns Security into the socket file's mode and group.
+func socketMode(s Security) (os.FileMode, int, error) {
+	switch {
+	case s.AllUsers:
+		return 0o666, -1, nil
+	case s.Group != "":
+		gid, err := strconv.Atoi(s.Group)
+		if err != nil {
+			g, lerr := user.LookupGroup(s.Group)
+			if lerr != nil {
+				return 0, 0, errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", s.Group, lerr))
+			}
+			gid, _ = strconv.Atoi(g.Gid)
+		}
+		return 0o660, gid, nil
+	}
+	return 0o600, -1, nil
+}
+
+// lockName takes the exclusive lock that marks a live server. A lock held by
+// another process means the pipe exists.
+func lockName(path, name string) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, errs.New(errs.ErrExists, errors.New("a server is listening on this name"))
+			}
+			return nil, err
+		}
+		// The previous owner may have unlinked the file between our open
+		// and our lock: only a lock on the file the path names counts.
+		var held, now unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &now) == nil &&
+			held.Dev == now.Dev && held.Ino == now.Ino {
+			// The lock file also keeps the full name, for listings of
+			// hashed names.
+			if f.Truncate(0) == nil {
+				f.WriteAt([]byte(name+"\n"), 0) //nolint:errcheck // informational only
+			}
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+// removeStale removes a socket left by a crashed server. Anything else at
+// the path — a planted file, a symlink — is refused, never removed.
+func removeStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s exists and is not a socket", path))
+	}
+	return os.Remove(path)
+}
+
+func (l *sysListener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		uc, err := l.ln.AcceptUnix()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && !errors.Is(err, net.ErrClosed) {
+				// EMFILE and friends: back off instead of spinning.
+				select {
+				case <-l.done:
+					return
+				case <-time.After(10 * time.Millisecond):
+					continue
+				}
+			}
+			return
+		}
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			uc.Close()
+			return
+		}
+		l.pending[uc] = struct{}{}
+		l.wg.Add(1)
+		l.mu.Unlock()
+		go l.handshake(uc)
+	}
+}
+
+// handshake reads a client's hello and admits, parks or refuses it.
+func (l *sysListener) handshake(uc *net.UnixConn) {
+	defer l.wg.Done()
+	ok := false
+	defer func() {
+		l.mu.Lock()
+		delete(l.pending, uc)
+		l.mu.Unlock()
+		if !ok {
+			uc.Close()
+		}
+	}()
+	var b [wire.HelloSize]byte
+	uc.SetDeadline(time.Now().Add(handshakeTimeout))
+	if _, err := io.ReadFull(uc, b[:]); err != nil {
+		return
+	}
+	h, err := wire.ParseHello(b[:])
+	if err != nil {
+		return
+	}
+	cr, err := peerCred(uc)
+	if err != nil {
+		return
+	}
+	if !l.admits(cr, h) {
+		l.reply(uc, wire.StatusDenied)
+		return
+	}
+	uc.SetDeadline(time.Time{})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+	case l.hasRoom():
+		ok = l.admit(uc)
+	case h.Flags&wire.HelloWait != 0 && len(l.waiters) < maxWaiters:
+		l.waiters = append(l.waiters, uc)
+		ok = true
+	default:
+		l.reply(uc, wire.StatusBusy)
+	}
+}
+
+// admits applies the pipe's security and direction to a client.
+func (l *sysListener) admits(cr cred, h wire.Hello) bool {
+	if !l.cfg.Security.AllUsers && l.cfg.Security.Group == "" &&
+		cr.uid != 0 && cr.uid != l.uid && cr.uid != -1 {
+		return false // owner-only; the socket's mode says so too
+	}
+	read, write := h.Flags&wire.HelloRead != 0, h.Flags&wire.HelloWrite != 0
+	switch l.cfg.Direction {
+	case Inbound:
+		return write && !read
+	case Outbound:
+		return read && !write
+	}
+	return true
+}
+
+func (l *sysListener) hasRoom() bool {
+	return (l.cfg.MaxInstances == Unlimited || l.active < l.cfg.MaxInstances) &&
+		len(l.ready) < cap(l.ready)
+}
+
+// admit grants uc an instance; l.mu is held. It reports false if the client
+// is already gone.
+func (l *sysListener) admit(uc *net.UnixConn) bool {
+	if !l.reply(uc, wire.StatusOK) {
+		return false
+	}
+	c, err := newSysConn(uc, l.cfg.Message, l.cfg.Message, l.cfg.Direction != Outbound, l.cfg.Direction != Inbound)
+	if err != nil {
+		return false
+	}
+	c.l = l
+	l.active++
+	l.ready <- c // cannot block: hasRoom checked len < cap under l.mu
+	return true
+}
+
+func (l *sysListener) reply(uc *net.UnixConn, status uint8) bool {
+	r := wire.Reply{Status: status}
+	if l.cfg.Message {
+		r.Flags |= wire.ReplyMessage
+	}
+	if l.cfg.Direction != Outbound {
+		r.Flags |= wire.ReplyServerRead
+	}
+	if l.cfg.Direction != Inbound {
+		r.Flags |= wire.ReplyServerWrite
+	}
+	b := r.Marshal()
+	uc.SetWriteDeadline(time.Now().Add(handshakeTimeout))
+	_, err := uc.Write(b[:])
+	uc.SetWriteDeadline(time.Time{})
+	return err == nil
+}
+
+// wake admits parked clients while there is room; l.mu is held. Clients
+// that gave up meanwhile fail the reply and are skipped.
+func (l *sysListener) wake() {
+	for len(l.waiters) > 0 && l.hasRoom() && !l.closed {
+		uc := l.waiters[0]
+		l.waiters[0] = nil
+		l.waiters = l.waiters[1:]
+		if !l.admit(uc) {
+			uc.Close()
+		}
+	}
+}
+
+func (l *sysListener) release() {
+	l.mu.Lock()
+	l.active--
+	l.wake()
+	l.mu.Unlock()
+}
+
+func (l *sysListener) accept() (*sysConn, error) {
+	select {
+	case c := <-l.ready:
+		l.mu.Lock()
+		l.wake()
+		l.mu.Unlock()
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *sysListener) close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return errs.ErrClosed
+	}
+	l.closed = true
+	close(l.done)
+	// Remove the name first, while the lock still says it is ours.
+	os.Remove(l.path)
+	os.Remove(l.lock.Name())
+	err := l.ln.Close()
+	for _, uc := range l.waiters {
+		uc.Close() // a parked client sees the pipe vanish: ErrNotFound
+	}
+	l.waiters = nil
+	for uc := range l.pending {
+		uc.SetDeadline(time.Now())
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+	for {
+		select {
+		case c := <-l.ready: // admitted but never accepted
+			c.close()
+			continue
+		default:
+		}
+		break
+	}
+	l.lock.Close()
+	return unwrapNet(err)
+}
+
+func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
+	dir, err := names.Dir("pipe")
+	if err != nil {
+		return nil, err
+	}
+	path, _ := names.Path(dir, p.Key())
+	h := wire.Hello{}
+	canWait := ctx.Done() != nil
+	if canWait {
+		h.Flags |= wire.HelloWait
+	}
+	if c.Access != WriteOnly {
+		h.Flags |= wire.HelloRead
+	}
+	if c.Access != ReadOnly {
+		h.Flags |= wire.HelloWrite
+	}
+	for {
+		sc, status, err := tryDial(ctx, path, h, c)
+		if err != nil || status != wire.StatusBusy {
+			return sc, err
+		}
+		if !canWait {
+			return nil, errs.ErrBusy
+		}
+		// The server had no room to park us: retry shortly.
+		t := time.NewTimer(busyRetry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, errs.Timeout(ctx, errs.ErrBusy)
+		case <-t.C:
+		}
+	}
+}
+
+func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sysConn, uint8, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		err = unwrapNet(err)
+		switch {
+		case ctx.Err() != nil:
+			return nil, 0, errs.Timeout(ctx, nil)
+		case errors.Is(err, unix.EAGAIN):
+			return nil, wire.StatusBusy, nil // backlog full
+		case errors.Is(err, unix.ECONNREFUSED), errors.Is(err, unix.ENOENT):
+			// No socket, or a stale one whose server died.
+			return nil, 0, errs.New(errs.ErrNotFound, err)
+		}
+		return nil, 0, err
+	}
+	uc := nc.(*net.UnixConn)
+	stop := context.AfterFunc(ctx, func() { uc.SetDeadline(time.Now()) })
+	sc, status, err := handshakeClient(uc, h, c)
+	if !stop() && ctx.Err() != nil && (err != nil || sc == nil) {
+		// The context ended mid-handshake.
+		uc.Close()
+		return nil, 0, errs.Timeout(ctx, errs.ErrBusy)
+	}
+	if err != nil || sc == nil {
+		uc.Close()
+	}
+	return sc, status, err
+}
+
+func handshakeClient(uc *net.UnixConn, h wire.Hello, c *DialConfig) (*sysConn, uint8, error) {
+	hb := h.Marshal()
+	if _, err := uc.Write(hb[:]); err != nil {
+		return nil, 0, errs.New(errs.ErrNotFound, unwrapNet(err))
+	}
+	var b [wire.ReplySize]byte
+	if _, err := io.ReadFull(uc, b[:]); err != nil {
+		if err == io.EOF {
+			// The server closed without answering: it went away.
+			return nil, 0, errs.New(errs.ErrNotFound, errors.New("server closed the pipe"))
+		}
+		return nil, 0, unwrapNet(err)
+	}
+	r, err := wire.ParseReply(b[:])
+	if err != nil {
+		return nil, 0, err
+	}
+	switch r.Status {
+	case wire.StatusBusy:
+		return nil, r.Status, nil
+	case wire.StatusDenied:
+		return nil, r.Status, errs.New(errs.ErrAccessDenied, errors.New("the pipe refused this client or access mode"))
+	}
+	uc.SetDeadline(time.Time{})
+	msg := r.Flags&wire.ReplyMessage != 0
+	sc, err := newSysConn(uc, msg, msg && !c.ByteReadMode, c.Access != WriteOnly, c.Access != ReadOnly)
+	return sc, r.Status, err
+}
+
+// peerCred returns the credentials of the process on the other end of uc.
+func peerCred(uc *net.UnixConn) (cred, error) {
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return cred{}, err
+	}
+	var c cred
+	var cerr error
+	if err := rc.Control(func(fd uintptr) { c, cerr = sockCred(int(fd)) }); err != nil {
+		return cred{}, err
+	}
+	return c, cerr
+}
+
+// unwrapNet strips the *net.OpError and *os.SyscallError layers, so that
+// pipe.go wraps the cause once, in its own *OpError.
+func unwrapNet(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		err = se.Err
+	}
+	return err
+}

@@ -58,8 +58,8 @@ func ParseHello(b []byte) (Hello, error) {
 	if err := check(b, HelloSize); err != nil {
 		return Hello{}, err
 	}
-	if b[3]&^helloKnownFlags != 0 {
-		return Hello{}, errs.New(errs.ErrProtocol, fmt.Errorf("unknown hello flags %#x", b[3]))
+	if b[3]&^helloKnownFlags != 0 || !zero(b[4:]) {
+		return Hello{}, errs.New(errs.ErrProtocol, fmt.Errorf("unknown hello flags %x", b[3:]))
 	}
 	return Hello{Flags: b[3]}, nil
 }
@@ -97,8 +97,8 @@ func ParseReply(b []byte) (Reply, error) {
 		return Reply{}, err
 	}
 	r := Reply{Status: b[3], Flags: b[4]}
-	if r.Status > statusMax || r.Flags&^replyKnownFlags != 0 {
-		return Reply{}, errs.New(errs.ErrProtocol, fmt.Errorf("bad reply status %d flags %#x", r.Status, r.Flags))
+	if r.Status > statusMax || r.Flags&^replyKnownFlags != 0 || !zero(b[5:]) {
+		return Reply{}, errs.New(errs.ErrProtocol, fmt.Errorf("bad reply %x", b[3:]))
 	}
 	return r, nil
 }
@@ -114,4 +114,15 @@ func check(b []byte, size int) error {
 		return errs.New(errs.ErrProtocol, fmt.Errorf("handshake version %d, want %d", b[2], version))
 	}
 	return nil
+}
+
+// zero reports whether the reserved bytes b are all zero: a peer that sets
+// them speaks a protocol this version does not know.
+func zero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -76,7 +76,7 @@ func FuzzFrameDecoder(f *testing.F) {
 	f.Add(frame("hello", "", "world"), uint16(3))
 	f.Add(frame("x"), uint16(0))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 'a'}, uint16(16)) // 4 GiB length, then silence
-	f.Add([]byte{1, 0}, uint16(1))                          // partial header
+	f.Add([]byte{1, 0}, uint16(1))                         // partial header
 	f.Add(append(frame("abc"), 9, 0, 0, 0, 'x'), uint16(2))
 	f.Fuzz(func(t *testing.T, data []byte, bufSize uint16) {
 		if len(data) > 1<<16 {

@@ -429,8 +429,9 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sy
 	uc := nc.(*net.UnixConn)
 	stop := context.AfterFunc(ctx, func() { uc.SetDeadline(time.Now()) })
 	sc, status, err := handshakeClient(uc, h, c)
-	if !stop() && ctx.Err() != nil && (err != nil || sc == nil) {
-		// The context ended mid-handshake.
+	if !stop() {
+		// The context ended during the handshake and may have cut it
+		// short; even if it completed, its deadline is now on uc.
 		uc.Close()
 		return nil, 0, errs.Timeout(ctx, errs.ErrBusy)
 	}

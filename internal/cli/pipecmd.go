@@ -533,17 +533,21 @@ nothing.`,
 func wait(ctx context.Context, name string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var missing error // the last ErrNotFound
 	for {
 		c, err := pipe.Dial(ctx, name, nil)
 		if err == nil {
 			return c.Close()
 		}
-		if !errors.Is(err, xipc.ErrNotFound) {
+		if errors.Is(err, xipc.ErrNotFound) {
+			missing = err
+		} else if ctx.Err() == nil || missing == nil || errors.Is(err, xipc.ErrBusy) {
 			return err
 		}
+		// The pipe does not exist (yet): try again until the timeout.
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w (waited %v)", err, timeout)
+			return fmt.Errorf("%w (waited %v)", missing, timeout)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

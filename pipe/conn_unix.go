@@ -134,6 +134,15 @@ func cut(err error) error {
 	return err
 }
 
+// dropCut forgets a frame the peer cut short, once it has been reported,
+// so that the next read sees the end of the stream.
+func (c *sysConn) dropCut(err error) error {
+	if err == errCut {
+		c.inMsg, c.remain, c.r = false, 0, c.w
+	}
+	return err
+}
+
 func (c *sysConn) readMsg(p []byte) (int, error) {
 	if !c.canR {
 		return 0, errNoRead
@@ -154,7 +163,7 @@ func (c *sysConn) readMsgLocked(p []byte) (int, error) {
 				if err == io.EOF && c.w == c.r {
 					return 0, io.EOF // the peer closed between messages
 				}
-				return 0, cut(err)
+				return 0, c.dropCut(cut(err))
 			}
 		}
 		c.remain = wire.Header(c.rb[c.r:])
@@ -182,7 +191,7 @@ func (c *sysConn) readMsgLocked(p []byte) (int, error) {
 	}
 	c.remain -= n
 	if err != nil {
-		return n, err
+		return n, c.dropCut(err)
 	}
 	if c.remain > 0 {
 		return n, errs.ErrMoreData

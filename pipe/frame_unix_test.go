@@ -113,6 +113,9 @@ func FuzzFrameDecoder(f *testing.F) {
 			case !truncated && err != io.EOF:
 				t.Fatalf("after the last message: got %q, %v; want io.EOF", got, err)
 			}
+			if n, err := c.readMsg(buf); n != 0 || err != io.EOF {
+				t.Fatalf("read after the end: got %d, %v; want io.EOF", n, err)
+			}
 			return
 		}
 	})

@@ -3,9 +3,8 @@
 package pipe
 
 // The Unix emulation: one unix stream socket per pipe name, under
-// names.Dir("pipe"). A server process holds an exclusive flock on NAME.lock
-// for as long as it listens, so a socket whose lock is free is stale (its
-// server crashed) and may be replaced, and a second live server is refused.
+// ROOT/pipe. A listening server holds the name's ns.Claim, so a socket left
+// by a crashed server is replaced and a second live server is refused.
 //
 // A client sends a wire.Hello after connect; the server answers with a
 // wire.Reply that grants an instance, says busy, or refuses access. Clients
@@ -24,13 +23,13 @@ import (
 	"os/user"
 	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/ns"
 	"github.com/xipc/xipc/internal/wire"
 )
 
@@ -48,11 +47,10 @@ const (
 )
 
 type sysListener struct {
-	ln   *net.UnixListener
-	lock *os.File
-	path string
-	cfg  ListenConfig
-	uid  int
+	ln    *net.UnixListener
+	claim *ns.Claim
+	cfg   ListenConfig
+	uid   int
 
 	ready chan *sysConn // admitted, not yet accepted
 	done  chan struct{} // closed by close
@@ -66,26 +64,18 @@ type sysListener struct {
 }
 
 func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
-	dir, err := names.Dir("pipe")
-	if err != nil {
-		return nil, err
-	}
-	path, _ := names.Path(dir, p.Key())
 	mode, gid, err := socketMode(c.Security)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockName(path+".lock", p.String())
+	claim, err := ns.Acquire("pipe", p.Key(), p.String())
 	if err != nil {
 		return nil, err
 	}
-	if err := removeStale(path); err != nil {
-		lock.Close()
-		return nil, err
-	}
+	path := claim.Path
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		lock.Close()
+		claim.Release()
 		return nil, unwrapNet(err)
 	}
 	ln.SetUnlinkOnClose(false) // close removes it, while still holding the lock
@@ -94,8 +84,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 	}
 	if err != nil {
 		ln.Close()
-		os.Remove(path)
-		lock.Close()
+		claim.Release()
 		return nil, err
 	}
 	readyCap := c.MaxInstances
@@ -103,7 +92,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 		readyCap = maxReady
 	}
 	l := &sysListener{
-		ln: ln, lock: lock, path: path, cfg: *c, uid: os.Geteuid(),
+		ln: ln, claim: claim, cfg: *c, uid: os.Geteuid(),
 		ready:   make(chan *sysConn, readyCap),
 		done:    make(chan struct{}),
 		pending: make(map[*net.UnixConn]struct{}),
@@ -130,53 +119,6 @@ func socketMode(s Security) (os.FileMode, int, error) {
 		return 0o660, gid, nil
 	}
 	return 0o600, -1, nil
-}
-
-// lockName takes the exclusive lock that marks a live server. A lock held by
-// another process means the pipe exists.
-func lockName(path, name string) (*os.File, error) {
-	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
-		if err != nil {
-			return nil, err
-		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-			f.Close()
-			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, errs.New(errs.ErrExists, errors.New("a server is listening on this name"))
-			}
-			return nil, err
-		}
-		// The previous owner may have unlinked the file between our open
-		// and our lock: only a lock on the file the path names counts.
-		var held, now unix.Stat_t
-		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &now) == nil &&
-			held.Dev == now.Dev && held.Ino == now.Ino {
-			// The lock file also keeps the full name, for listings of
-			// hashed names.
-			if f.Truncate(0) == nil {
-				f.WriteAt([]byte(name+"\n"), 0) //nolint:errcheck // informational only
-			}
-			return f, nil
-		}
-		f.Close()
-	}
-}
-
-// removeStale removes a socket left by a crashed server. Anything else at
-// the path — a planted file, a symlink — is refused, never removed.
-func removeStale(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fi.Mode().Type() != os.ModeSocket {
-		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s exists and is not a socket", path))
-	}
-	return os.Remove(path)
 }
 
 func (l *sysListener) acceptLoop() {
@@ -348,9 +290,6 @@ func (l *sysListener) close() error {
 	}
 	l.closed = true
 	close(l.done)
-	// Remove the name first, while the lock still says it is ours.
-	os.Remove(l.path)
-	os.Remove(l.lock.Name())
 	err := l.ln.Close()
 	for _, uc := range l.waiters {
 		uc.Close() // a parked client sees the pipe vanish: ErrNotFound
@@ -370,16 +309,15 @@ func (l *sysListener) close() error {
 		}
 		break
 	}
-	l.lock.Close()
+	l.claim.Release()
 	return unwrapNet(err)
 }
 
 func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
-	dir, err := names.Dir("pipe")
+	path, err := ns.Path("pipe", p.Key())
 	if err != nil {
 		return nil, err
 	}
-	path, _ := names.Path(dir, p.Key())
 	h := wire.Hello{}
 	canWait := ctx.Done() != nil
 	if canWait {

@@ -1,0 +1,115 @@
+//go:build unix
+
+// Package ns manages the files that stand for live objects in the Unix
+// emulation's namespace (see internal/names for the directory layout).
+//
+// A server that owns a name holds an exclusive flock on NAME.lock for as
+// long as the object lives. The kernel drops the lock when the process
+// dies, so a socket or file whose lock is free was left by a crash and may be
+// replaced, and a lock held by someone else means the name is taken.
+package ns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/names"
+)
+
+// Path returns the path of the object key of the given kind ("pipe",
+// "mailslot", ...), creating and checking the directories on the way.
+func Path(kind, key string) (string, error) {
+	dir, err := names.Dir(kind)
+	if err != nil {
+		return "", err
+	}
+	p, _ := names.Path(dir, key)
+	return p, nil
+}
+
+// Claim is a live owner's hold on a name.
+type Claim struct {
+	Path string // where the object's socket or file goes
+	lock *os.File
+}
+
+// Acquire claims the name key of the given kind for this process: it takes
+// the name's lock (ErrExists when another live process holds it) and
+// removes a stale socket left at Path by a crashed owner. fullName is
+// recorded in the lock file for listings.
+func Acquire(kind, key, fullName string) (*Claim, error) {
+	path, err := Path(kind, key)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := lockFile(path+".lock", fullName)
+	if err != nil {
+		return nil, err
+	}
+	if err := removeStale(path); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return &Claim{Path: path, lock: lock}, nil
+}
+
+// Release removes the object's path and its lock file, then drops the lock.
+// The removal comes first, while the name is still ours.
+func (c *Claim) Release() {
+	os.Remove(c.Path)
+	os.Remove(c.lock.Name())
+	c.lock.Close()
+}
+
+func lockFile(path, name string) (*os.File, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		if err != nil {
+			if errors.Is(err, syscall.ELOOP) {
+				return nil, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is a symlink", path))
+			}
+			return nil, errs.FromSys(err)
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, errs.New(errs.ErrExists, errors.New("another process owns this name"))
+			}
+			return nil, err
+		}
+		// The previous owner may have unlinked the file between our open
+		// and our lock: only a lock on the file the path names counts.
+		var held, now unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &now) == nil &&
+			held.Dev == now.Dev && held.Ino == now.Ino {
+			if f.Truncate(0) == nil {
+				// Informational only: listings read the full name here.
+				f.WriteAt([]byte(name+"\n"), 0) //nolint:errcheck
+			}
+			return f, nil
+		}
+		f.Close()
+	}
+}
+
+// removeStale removes a socket left by a crashed owner. Anything else at
+// the path — a planted file, a symlink, a directory — is refused, never
+// removed or followed.
+func removeStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s exists and is not a socket", path))
+	}
+	return os.Remove(path)
+}

@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +42,16 @@ type leakCheck struct{ m *testing.M }
 
 func (l leakCheck) Run() int {
 	code := l.m.Run()
+	// testscript.Main put the xipc command in a temporary bin directory at
+	// the head of PATH, and fails the run if os.RemoveAll cannot delete it,
+	// which it cannot under Wine: see removeTree. Remove it first.
+	if bin := filepath.SplitList(os.Getenv("PATH"))[0]; filepath.Base(bin) == "bin" &&
+		strings.HasPrefix(filepath.Base(filepath.Dir(bin)), "testscript-main") {
+		if err := removeTree(filepath.Dir(bin)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: goroutines left running after the tests: %v\n", err)
@@ -47,6 +59,43 @@ func (l leakCheck) Run() int {
 		}
 	}
 	return code
+}
+
+// removeTree is os.RemoveAll for Wine: Go 1.26's RemoveAll deletes the
+// entries of a directory with NtSetInformationFile(FileDispositionInformationEx),
+// which Wine 8 rejects with an error that Go does not take as "unsupported,
+// fall back" (ERROR_INVALID_FUNCTION), so t.TempDir and RemoveAll fail there.
+// os.Remove (DeleteFile, RemoveDirectory) works: remove entries one by one,
+// deepest first.
+func removeTree(dir string) error {
+	var paths []string
+	err := filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		paths = append(paths, path)
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	for i := len(paths) - 1; i >= 0; i-- {
+		if err := os.Remove(paths[i]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// tempDir is t.TempDir, removed with removeTree.
+func tempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "xipc-cli-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := removeTree(dir); err != nil {
+			t.Errorf("removing %s: %v", dir, err)
+		}
+	})
+	return dir
 }
 
 // TestScript runs testdata/script/*.txtar. Each script gets $PIPE, a pipe
@@ -231,7 +280,7 @@ func TestOneLine(t *testing.T) {
 // that goleak sees any goroutine they leave behind, and checks that
 // cancelling the context (Ctrl-C) shuts the server down with status 0.
 func TestServeInProcess(t *testing.T) {
-	t.Setenv("XIPC_ROOT", t.TempDir())
+	t.Setenv("XIPC_ROOT", tempDir(t))
 	name := "xipct-inproc-" + randomHex(6)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

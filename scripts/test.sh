@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Runs every test of xipc, on a Debian machine with Go:
+#
+#   1. gofmt, and go vet for linux and for windows
+#   2. the Linux tests, with the race detector
+#   3. the Windows tests under Wine (scripts/wine-setup.sh installs Wine and
+#      the MinGW-w64 compiler with apt-get when they are missing), with the C
+#      interop programs (*/testdata/*.c) built beforehand into
+#      $XIPC_INTEROP_BIN
+#
+# Every step runs even when an earlier one failed; the exit status is 0 only
+# if all passed. Usage: scripts/test.sh (also `make test`, and CI's .ci/run).
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="/usr/local/go/bin:${GOPATH:-${HOME:-/root}/go}/bin:$PATH"
+command -v go >/dev/null || { echo "test.sh: go not found (looked in PATH and /usr/local/go/bin)" >&2; exit 1; }
+
+failed=()
+fail() { failed+=("$1"); echo "FAILED: $1"; }
+n=0
+section() { n=$((n + 1)); printf '\n==== [%d/7] %s ====\n' "$n" "$*"; }
+
+# apt_install PKG...: installs Debian packages (as root, or through sudo),
+# running apt-get update once.
+apt_updated=
+apt_install() {
+  local sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq && apt_updated=1
+  fi
+  $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+wine_exec=
+interop_dir=
+cleanup() {
+  # Wine's server stays a few seconds after its last program: stop it, so
+  # that the script leaves nothing running.
+  if [ -n "$wine_exec" ]; then
+    WINEPREFIX="$(dirname "$wine_exec")/prefix" /usr/lib/wine/wineserver -k 2>/dev/null
+  fi
+  [ -z "$interop_dir" ] || rm -rf "$interop_dir"
+}
+trap cleanup EXIT
+
+started=$SECONDS
+echo "xipc tests: $(go version), $(uname -srm)"
+
+section "gofmt"
+unformatted=$(gofmt -l . 2>&1)
+if [ -n "$unformatted" ]; then
+  echo "$unformatted"
+  fail "gofmt (run gofmt -w on the files above)"
+else
+  echo "all files formatted"
+fi
+
+section "go vet (linux)"
+GOOS=linux go vet ./... && echo "ok" || fail "go vet (linux)"
+
+section "go vet (windows)"
+GOOS=windows go vet ./... && echo "ok" || fail "go vet (windows)"
+
+section "Linux tests (go test -race)"
+# The race detector needs cgo and so a C compiler.
+if ! command -v gcc >/dev/null; then
+  echo "installing gcc for the race detector"
+  apt_install gcc libc6-dev || fail "apt-get install gcc"
+fi
+linux_start=$SECONDS
+go test -race -count=1 -timeout 15m ./... || fail "Linux tests"
+echo "Linux tests took $((SECONDS - linux_start))s"
+
+section "Wine setup"
+if wine_exec=$(scripts/wine-setup.sh); then
+  echo "wrapper: $wine_exec ($(/usr/lib/wine/wine64 --version 2>/dev/null || echo 'wine version unknown'))"
+else
+  wine_exec=
+  fail "Wine setup"
+fi
+
+section "C interop programs (x86_64-w64-mingw32-gcc)"
+interop_dir=$(mktemp -d "${TMPDIR:-/tmp}/xipc-interop.XXXXXX")
+export XIPC_INTEROP_BIN=$interop_dir
+found=0
+while IFS= read -r src; do
+  found=$((found + 1))
+  exe="$interop_dir/$(basename "$src" .c).exe"
+  if x86_64-w64-mingw32-gcc -O2 -o "$exe" "$src"; then
+    echo "built $src -> $exe"
+  else
+    fail "building $src"
+  fi
+done < <(find . -path ./.git -prune -o -path '*/testdata/*.c' -print | sort)
+echo "$found C program(s); XIPC_INTEROP_BIN=$XIPC_INTEROP_BIN"
+
+section "Windows tests under Wine (GOOS=windows go test)"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed so far: ${failed[*]}"
+fi
+echo "total so far: $((SECONDS - started))s; now the Windows tests, whose results end this output"
+if [ -n "$wine_exec" ]; then
+  GOOS=windows go test -count=1 -timeout 15m -exec "$wine_exec" ./... || failed+=("Windows tests")
+else
+  echo "skipped: no Wine"
+fi
+
+[ ${#failed[@]} -eq 0 ]

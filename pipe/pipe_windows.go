@@ -11,6 +11,14 @@ package pipe
 // and hands connected instances to Accept in the order they connected. When
 // MaxInstances are connected it creates no more until a server connection
 // closes, and clients see ERROR_PIPE_BUSY.
+//
+// A pipe name lives while any of its instances does, so once a listener has
+// closed, the connections it accepted keep the name and a client would find
+// it busy, not gone as on Unix. Two named events tell these apart: one held
+// by each listener ("listening"), one held by each listener and each of its
+// server connections ("served"). A busy pipe that is served but has no
+// listener is reported as not found. A pipe of another program has no
+// markers, and busy stays busy.
 
 //go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go pipe_windows.go
 
@@ -18,6 +26,8 @@ package pipe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -303,7 +313,8 @@ type sysConn struct {
 	msgW  bool // message pipe: each write is a message
 	msgR  bool // reads keep message boundaries
 	pid   int
-	l     *sysListener // server side: the instance is freed on close
+	l     *sysListener   // server side: the instance is freed on close
+	mark  windows.Handle // server side: a handle on the "served" marker, or 0
 	rd    deadline
 	wd    deadline
 	ended chan struct{} // closed by close
@@ -500,6 +511,9 @@ func (c *sysConn) close() error {
 	c.rd.set(time.Time{})
 	c.wd.set(time.Time{})
 	err := windows.CloseHandle(c.h)
+	if c.mark != 0 {
+		windows.CloseHandle(c.mark) //nolint:errcheck // a marker; nothing to report
+	}
 	if c.l != nil {
 		c.l.release()
 	}
@@ -517,6 +531,8 @@ type sysListener struct {
 	path *uint16
 	cfg  ListenConfig
 	sa   *windows.SecurityAttributes
+
+	listeningMark, servedMark windows.Handle // 0 when they could not be made
 
 	ready chan *sysConn // connected, not yet accepted
 	done  chan struct{} // closed by close
@@ -553,13 +569,63 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 		done:      make(chan struct{}),
 		listening: make(map[*instance]struct{}),
 	}
+	// The markers come before the first instance, so that no client
+	// sees a served pipe without its listener.
+	l.listeningMark = createMarker(markerName("listening", p))
+	l.servedMark = createMarker(markerName("served", p))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.newInstance(true); err != nil {
+		l.closeMarkers()
 		return nil, err
 	}
 	l.fill()
 	return l, nil
+}
+
+func (l *sysListener) closeMarkers() {
+	for _, h := range []windows.Handle{l.listeningMark, l.servedMark} {
+		if h != 0 {
+			windows.CloseHandle(h) //nolint:errcheck // a marker; nothing to report
+		}
+	}
+	l.listeningMark, l.servedMark = 0, 0
+}
+
+// markerName names a marker event of pipe p. The Global namespace reaches
+// clients in other sessions; any user may create events there.
+func markerName(kind string, p names.Pipe) *uint16 {
+	sum := sha256.Sum256([]byte(p.Key()))
+	name, err := windows.UTF16PtrFromString(`Global\xipc.pipe.` + kind + "." + hex.EncodeToString(sum[:16]))
+	if err != nil {
+		panic(err) // unreachable: the name is ASCII
+	}
+	return name
+}
+
+// createMarker creates or opens a marker event; 0 when it cannot, and then
+// Dial reports busy where Unix would say not found.
+func createMarker(name *uint16) windows.Handle {
+	h, err := windows.CreateEvent(nil, 1, 0, name)
+	if err != nil && err != windows.ERROR_ALREADY_EXISTS {
+		return 0
+	}
+	return h
+}
+
+func markerExists(name *uint16) bool {
+	h, err := windows.OpenEvent(windows.SYNCHRONIZE, false, name)
+	if err == nil {
+		windows.CloseHandle(h) //nolint:errcheck // only its existence mattered
+		return true
+	}
+	return err == windows.ERROR_ACCESS_DENIED
+}
+
+// listenerGone reports whether p is a pipe an xipc listener served and no
+// xipc listener serves any longer.
+func listenerGone(p names.Pipe) bool {
+	return markerExists(markerName("served", p)) && !markerExists(markerName("listening", p))
 }
 
 // newInstance creates one more instance and starts ConnectNamedPipe on it;
@@ -653,6 +719,12 @@ func (l *sysListener) connected(inst *instance, err error) {
 		pid = 0 // the client has gone already
 	}
 	c := newSysConn(inst.h, inst.skip, l.cfg.Message, l.cfg.Message, pid, l)
+	if l.servedMark != 0 {
+		cur := windows.CurrentProcess()
+		if err := windows.DuplicateHandle(cur, l.servedMark, cur, &c.mark, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
+			c.mark = 0 // then the name may look busy rather than gone
+		}
+	}
 	l.active++
 	select {
 	case l.ready <- c:
@@ -660,6 +732,9 @@ func (l *sysListener) connected(inst *instance, err error) {
 		// fill keeps len(ready)+len(listening) <= cap(ready): unreachable.
 		l.active--
 		windows.CloseHandle(inst.h) //nolint:errcheck // the instance is dropped
+		if c.mark != 0 {
+			windows.CloseHandle(c.mark) //nolint:errcheck // a marker
+		}
 	}
 }
 
@@ -735,6 +810,7 @@ func (l *sysListener) close() error {
 	if drained != nil {
 		<-drained // each instance's packet closes its handle
 	}
+	l.closeMarkers()
 	for {
 		select {
 		case c := <-l.ready: // connected but never accepted
@@ -778,6 +854,10 @@ func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
 		}
 		if err != windows.ERROR_PIPE_BUSY {
 			return nil, err
+		}
+		if listenerGone(p) {
+			// Only connections of a closed listener keep the name.
+			return nil, windows.ERROR_FILE_NOT_FOUND
 		}
 		slice := busySlice
 		if canWait {

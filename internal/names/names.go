@@ -37,42 +37,80 @@ func (p Pipe) Key() string { return strings.ToLower(p.Name) }
 
 // ParsePipe parses a pipe name. Errors wrap errs.ErrInvalidName.
 func ParsePipe(s string) (Pipe, error) {
-	bad := func(why string) (Pipe, error) {
-		return Pipe{}, errs.New(errs.ErrInvalidName, fmt.Errorf("%q: %s", s, why))
+	host, name, err := parse(s, "pipe", false, MaxPipeName)
+	return Pipe{Host: host, Name: name}, err
+}
+
+// MaxMailslotName is the longest full mailslot name accepted, in
+// characters (MAX_PATH less the terminating NUL).
+const MaxMailslotName = 259
+
+// Mailslot is a parsed mailslot name.
+type Mailslot struct {
+	Host string // "." for the local machine, "*" for the primary domain, or a host/domain
+	Name string // the part after `\mailslot\`, as spelled; it may hold `\` (pseudo-directories)
+}
+
+// String returns the full Win32 form, `\\HOST\mailslot\NAME`.
+func (m Mailslot) String() string { return `\\` + m.Host + `\mailslot\` + m.Name }
+
+// Local reports whether the mailslot is on this machine.
+func (m Mailslot) Local() bool { return m.Host == "." }
+
+// Key is the case-folded name that identifies the mailslot.
+func (m Mailslot) Key() string { return strings.ToLower(m.Name) }
+
+// ParseMailslot parses `\\.\mailslot\[PATH\]NAME`, `\\HOST\mailslot\NAME`,
+// `\\*\mailslot\NAME` or a bare `[PATH\]NAME`. Errors wrap errs.ErrInvalidName.
+func ParseMailslot(s string) (Mailslot, error) {
+	host, name, err := parse(s, "mailslot", true, MaxMailslotName)
+	if err == nil {
+		for _, part := range strings.Split(name, `\`) {
+			if part == "" {
+				return Mailslot{}, errs.New(errs.ErrInvalidName, fmt.Errorf("%q: empty path element", s))
+			}
+		}
+	}
+	return Mailslot{Host: host, Name: name}, err
+}
+
+// parse splits `\\HOST\KIND\NAME` or a bare NAME.
+func parse(s, kind string, backslashes bool, maxLen int) (host, name string, err error) {
+	bad := func(why string) (string, string, error) {
+		return "", "", errs.New(errs.ErrInvalidName, fmt.Errorf("%q: %s", s, why))
 	}
 	if !utf8.ValidString(s) {
 		return bad("not valid UTF-8")
 	}
-	p := Pipe{Host: "."}
-	rest := s
+	host, rest := ".", s
 	if strings.HasPrefix(s, `\\`) {
-		host, tail, ok := strings.Cut(s[2:], `\`)
-		if !ok || host == "" {
-			return bad(`want \\HOST\pipe\NAME`)
+		form := `want \\HOST\` + kind + `\NAME`
+		h, tail, ok := strings.Cut(s[2:], `\`)
+		if !ok || h == "" {
+			return bad(form)
 		}
-		kind, name, ok := strings.Cut(tail, `\`)
-		if !ok || !strings.EqualFold(kind, "pipe") {
-			return bad(`want \\HOST\pipe\NAME`)
+		k, n, ok := strings.Cut(tail, `\`)
+		if !ok || !strings.EqualFold(k, kind) {
+			return bad(form)
 		}
-		if err := checkHost(host); err != nil {
+		if err := checkHost(h); err != nil {
 			return bad(err.Error())
 		}
-		p.Host, rest = strings.ToLower(host), name
-		if host == "." {
-			p.Host = "."
-		}
+		host, rest = strings.ToLower(h), n
+	} else if strings.HasPrefix(s, `\`) {
+		return bad(`a name may not start with '\'`)
 	}
 	if rest == "" {
-		return bad("empty pipe name")
+		return bad("empty " + kind + " name")
 	}
-	if strings.ContainsAny(rest, "\\\x00") {
-		return bad(`a pipe name may not contain '\' or NUL`)
+	if strings.ContainsRune(rest, 0) || !backslashes && strings.ContainsRune(rest, '\\') {
+		return bad("a " + kind + ` name may not contain '\' or NUL`)
 	}
-	p.Name = rest
-	if n := utf8.RuneCountInString(p.String()); n > MaxPipeName {
-		return bad(fmt.Sprintf("%d characters, more than %d", n, MaxPipeName))
+	full := `\\` + host + `\` + kind + `\` + rest
+	if n := utf8.RuneCountInString(full); n > maxLen {
+		return bad(fmt.Sprintf("%d characters, more than %d", n, maxLen))
 	}
-	return p, nil
+	return host, rest, nil
 }
 
 func checkHost(h string) error {

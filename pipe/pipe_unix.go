@@ -16,12 +16,9 @@ package pipe
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/user"
-	"strconv"
 	"sync"
 	"time"
 
@@ -64,9 +61,10 @@ type sysListener struct {
 }
 
 func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
-	mode, gid, err := socketMode(c.Security)
-	if err != nil {
-		return nil, err
+	if c.Security.Group != "" {
+		if _, err := ns.LookupGroup(c.Security.Group); err != nil {
+			return nil, err
+		}
 	}
 	claim, err := ns.Acquire("pipe", p.Key(), p.String())
 	if err != nil {
@@ -79,10 +77,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 		return nil, unwrapNet(err)
 	}
 	ln.SetUnlinkOnClose(false) // close removes it, while still holding the lock
-	if err := os.Chmod(path, mode); err == nil && gid >= 0 {
-		err = os.Chown(path, -1, gid)
-	}
-	if err != nil {
+	if err := ns.Protect(path, c.Security.AllUsers, c.Security.Group); err != nil {
 		ln.Close()
 		claim.Release()
 		return nil, err
@@ -100,25 +95,6 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 	l.wg.Add(1)
 	go l.acceptLoop()
 	return l, nil
-}
-
-// socketMode turns Security into the socket file's mode and group.
-func socketMode(s Security) (os.FileMode, int, error) {
-	switch {
-	case s.AllUsers:
-		return 0o666, -1, nil
-	case s.Group != "":
-		gid, err := strconv.Atoi(s.Group)
-		if err != nil {
-			g, lerr := user.LookupGroup(s.Group)
-			if lerr != nil {
-				return 0, 0, errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", s.Group, lerr))
-			}
-			gid, _ = strconv.Atoi(g.Gid)
-		}
-		return 0o660, gid, nil
-	}
-	return 0o600, -1, nil
 }
 
 func (l *sysListener) acceptLoop() {

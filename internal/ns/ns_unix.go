@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -112,4 +114,40 @@ func removeStale(path string) error {
 		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s exists and is not a socket", path))
 	}
 	return os.Remove(path)
+}
+
+// Protect sets the mode and group of an object's file from its security
+// options: owner-only (0600) by default, the group too (0660) when group
+// is set (a group name or a numeric gid), everyone (0666) with allUsers.
+func Protect(path string, allUsers bool, group string) error {
+	mode, gid := os.FileMode(0o600), -1
+	switch {
+	case allUsers:
+		mode = 0o666
+	case group != "":
+		mode = 0o660
+		var err error
+		if gid, err = LookupGroup(group); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		return err
+	}
+	if gid >= 0 {
+		return os.Chown(path, -1, gid)
+	}
+	return nil
+}
+
+// LookupGroup returns the gid of a group name or numeric gid.
+func LookupGroup(group string) (int, error) {
+	if gid, err := strconv.Atoi(group); err == nil {
+		return gid, nil
+	}
+	g, err := user.LookupGroup(group)
+	if err != nil {
+		return 0, errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", group, err))
+	}
+	return strconv.Atoi(g.Gid)
 }

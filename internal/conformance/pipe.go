@@ -20,9 +20,7 @@ import (
 // documentation of pipe promises, checked between real processes. The
 // package's TestMain must call RunPeerIfAsked.
 func TestPipe(t *testing.T) {
-	// A namespace of our own on Linux, inherited by the peers; Windows
-	// ignores it.
-	t.Setenv("XIPC_ROOT", t.TempDir())
+	privateNamespace(t)
 
 	groups := []struct {
 		name  string

@@ -121,7 +121,7 @@ func (c *sysConn) fill() error {
 	}
 	c.readErr = nil
 	if err := c.rc.Read(c.readFn); err != nil {
-		return unwrapNet(err)
+		return errs.UnwrapNet(err)
 	}
 	return c.readErr
 }
@@ -184,7 +184,7 @@ func (c *sysConn) readMsgLocked(p []byte) (int, error) {
 			var k int
 			k, err = c.uc.Read(p[n:want])
 			n += k
-			err = cut(unwrapNet(err))
+			err = cut(errs.UnwrapNet(err))
 		default:
 			err = cut(c.fill())
 		}
@@ -208,7 +208,7 @@ func (c *sysConn) read(p []byte) (int, error) {
 	defer c.rmu.Unlock()
 	if !c.msgW {
 		n, err := c.uc.Read(p)
-		return n, unwrapNet(err)
+		return n, errs.UnwrapNet(err)
 	}
 	defer c.releaseBuf()
 	// A message pipe read in byte mode: the payloads run together. Go on
@@ -244,7 +244,7 @@ func (c *sysConn) write(p []byte) (int, error) {
 			return 0, nil
 		}
 		n, err := c.uc.Write(p)
-		return n, unwrapNet(err)
+		return n, errs.UnwrapNet(err)
 	}
 	if len(p) > wire.MaxMessage {
 		return 0, errs.New(errs.ErrMessageTooLarge, fmt.Errorf("%d bytes", len(p)))
@@ -269,7 +269,7 @@ func (c *sysConn) write(p []byte) (int, error) {
 	if err == nil {
 		return len(p), nil
 	}
-	err = unwrapNet(err)
+	err = errs.UnwrapNet(err)
 	if n > 0 {
 		// Part of a frame went out: the peer would take the next message
 		// for the rest of this one. Stop writing and let it see the cut.
@@ -290,7 +290,7 @@ func (c *sysConn) setDeadline(t time.Time, read, write bool) error {
 	default:
 		err = c.uc.SetWriteDeadline(t)
 	}
-	return unwrapNet(err)
+	return errs.UnwrapNet(err)
 }
 
 func (c *sysConn) close() error {
@@ -298,5 +298,5 @@ func (c *sysConn) close() error {
 	if c.l != nil && c.released.CompareAndSwap(false, true) {
 		c.l.release()
 	}
-	return unwrapNet(err)
+	return errs.UnwrapNet(err)
 }

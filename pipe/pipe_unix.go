@@ -74,7 +74,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		claim.Release()
-		return nil, unwrapNet(err)
+		return nil, errs.UnwrapNet(err)
 	}
 	ln.SetUnlinkOnClose(false) // close removes it, while still holding the lock
 	if err := ns.Protect(path, c.Security.AllUsers, c.Security.Group); err != nil {
@@ -286,7 +286,7 @@ func (l *sysListener) close() error {
 		break
 	}
 	l.claim.Release()
-	return unwrapNet(err)
+	return errs.UnwrapNet(err)
 }
 
 func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
@@ -328,7 +328,7 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sy
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
-		err = unwrapNet(err)
+		err = errs.UnwrapNet(err)
 		switch {
 		case ctx.Err() != nil:
 			return nil, 0, errs.Timeout(ctx, nil)
@@ -358,7 +358,7 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sy
 func handshakeClient(uc *net.UnixConn, h wire.Hello, c *DialConfig) (*sysConn, uint8, error) {
 	hb := h.Marshal()
 	if _, err := uc.Write(hb[:]); err != nil {
-		return nil, 0, errs.New(errs.ErrNotFound, unwrapNet(err))
+		return nil, 0, errs.New(errs.ErrNotFound, errs.UnwrapNet(err))
 	}
 	var b [wire.ReplySize]byte
 	if _, err := io.ReadFull(uc, b[:]); err != nil {
@@ -366,7 +366,7 @@ func handshakeClient(uc *net.UnixConn, h wire.Hello, c *DialConfig) (*sysConn, u
 			// The server closed without answering: it went away.
 			return nil, 0, errs.New(errs.ErrNotFound, errors.New("server closed the pipe"))
 		}
-		return nil, 0, unwrapNet(err)
+		return nil, 0, errs.UnwrapNet(err)
 	}
 	r, err := wire.ParseReply(b[:])
 	if err != nil {
@@ -396,18 +396,4 @@ func peerCred(uc *net.UnixConn) (cred, error) {
 		return cred{}, err
 	}
 	return c, cerr
-}
-
-// unwrapNet strips the *net.OpError and *os.SyscallError layers, so that
-// pipe.go wraps the cause once, in its own *OpError.
-func unwrapNet(err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		err = oe.Err
-	}
-	var se *os.SyscallError
-	if errors.As(err, &se) {
-		err = se.Err
-	}
-	return err
 }

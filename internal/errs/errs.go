@@ -166,3 +166,18 @@ func (m *multi) Error() string {
 }
 func (m *multi) Unwrap() []error { return m.errs }
 func (m *multi) Timeout() bool   { return errors.Is(m, ErrTimeout) }
+
+// UnwrapNet strips the *net.OpError and *os.SyscallError layers the
+// standard library puts around OS errors, so that an exported method wraps
+// the cause once, in its own *OpError.
+func UnwrapNet(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		err = oe.Err
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		err = se.Err
+	}
+	return err
+}

@@ -42,14 +42,15 @@ type Claim struct {
 
 // Acquire claims the name key of the given kind for this process: it takes
 // the name's lock (ErrExists when another live process holds it) and
-// removes a stale socket left at Path by a crashed owner. fullName is
-// recorded in the lock file for listings.
-func Acquire(kind, key, fullName string) (*Claim, error) {
+// removes a stale socket left at Path by a crashed owner. info is written
+// to the lock file: the object's full name on the first line (for
+// listings), then whatever else its openers need to know.
+func Acquire(kind, key, info string) (*Claim, error) {
 	path, err := Path(kind, key)
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockFile(path+".lock", fullName)
+	lock, err := lockFile(path+".lock", info)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +69,7 @@ func (c *Claim) Release() {
 	c.lock.Close()
 }
 
-func lockFile(path, name string) (*os.File, error) {
+func lockFile(path, info string) (*os.File, error) {
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
 		if err != nil {
@@ -91,7 +92,7 @@ func lockFile(path, name string) (*os.File, error) {
 			held.Dev == now.Dev && held.Ino == now.Ino {
 			if f.Truncate(0) == nil {
 				// Informational only: listings read the full name here.
-				f.WriteAt([]byte(name+"\n"), 0) //nolint:errcheck
+				f.WriteAt([]byte(info+"\n"), 0) //nolint:errcheck
 			}
 			return f, nil
 		}

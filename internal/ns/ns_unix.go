@@ -81,7 +81,7 @@ func lockFile(path, info string) (*os.File, error) {
 		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 			f.Close()
 			if errors.Is(err, unix.EWOULDBLOCK) {
-				return nil, errs.New(errs.ErrExists, errors.New("another process owns this name"))
+				return nil, errs.New(errs.ErrExists, errors.New("the name is held by a live object"))
 			}
 			return nil, err
 		}

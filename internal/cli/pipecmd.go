@@ -539,10 +539,13 @@ func wait(ctx context.Context, name string, timeout time.Duration) error {
 		if err == nil {
 			return c.Close()
 		}
-		if errors.Is(err, xipc.ErrNotFound) {
+		switch {
+		case errors.Is(err, xipc.ErrNotFound):
 			missing = err
-		} else if ctx.Err() == nil || missing == nil || errors.Is(err, xipc.ErrBusy) {
+		case ctx.Err() == nil:
 			return err
+		case missing == nil || errors.Is(err, xipc.ErrBusy):
+			return fmt.Errorf("%w (waited %v)", err, timeout)
 		}
 		// The pipe does not exist (yet): try again until the timeout.
 		select {

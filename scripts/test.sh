@@ -37,10 +37,11 @@ apt_install() {
 wine_exec=
 interop_dir=
 cleanup() {
-  # Wine's server stays a few seconds after its last program: stop it, so
-  # that the script leaves nothing running.
+  # Wine's server stays a few seconds after its last program: wait for it to
+  # go, so that the script leaves nothing running. Not -k: another user of
+  # the same prefix may still be running programs.
   if [ -n "$wine_exec" ]; then
-    WINEPREFIX="$(dirname "$wine_exec")/prefix" /usr/lib/wine/wineserver -k 2>/dev/null
+    WINEPREFIX="$(dirname "$wine_exec")/prefix" timeout 15 /usr/lib/wine/wineserver -w 2>/dev/null
   fi
   [ -z "$interop_dir" ] || rm -rf "$interop_dir"
 }

@@ -33,7 +33,9 @@ fi
 mkdir -p "$dir"
 export WINEPREFIX="$dir/prefix" WINEDEBUG=-all
 dll="$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
-if [ ! -f "$WINEPREFIX/xipc-setup.ok" ] || [ ! -f "$dll" ]; then
+# system32.ok: the marker of the shared tool this script grew from, which
+# prepares the same default directory.
+if { [ ! -f "$WINEPREFIX/xipc-setup.ok" ] && [ ! -f "$WINEPREFIX/system32.ok" ]; } || [ ! -f "$dll" ]; then
   log "creating the Wine prefix $WINEPREFIX"
   # wineboot's exit status is unreliable without a display; the checks
   # below tell whether the prefix is usable.

@@ -8,12 +8,15 @@ package mailslot
 // all or nothing.
 //
 // The kernel queues only net.unix.max_dgram_qlen datagrams (often 10) per
-// receiving socket before senders block. A Win32 writer does not wait for the
-// reader, so the slot runs a pump goroutine that moves datagrams from the
-// socket into a queue of up to QueueLimit bytes as they arrive; writers block
-// only when that is full. Every receive and push happens under the slot's
-// lock, so Info, which first drains the socket, counts exactly and order is
-// kept whoever receives.
+// receiving socket before senders block, but a Win32 writer does not wait for
+// the reader. So when no reader has been in Read for pumpIdle, a pump
+// goroutine moves datagrams from the socket into a queue of up to QueueLimit
+// bytes; writers block only when that is full. While a reader is reading, it
+// receives from the socket itself (no hand-off between goroutines on the hot
+// path) and the pump stays away, kicked off the socket by a deadline on its
+// own descriptor (a dup of the reader's). Every receive and queue operation
+// happens under the slot's lock, queued messages first, so order is kept
+// whoever receives, and Info, which drains the socket first, counts exactly.
 
 import (
 	"bufio"
@@ -40,23 +43,43 @@ import (
 // up to it).
 const QueueLimit = 4 << 20
 
+// pumpIdle is how long the reader must have been away before the pump
+// drains the socket for it.
+const pumpIdle = time.Millisecond
+
+var longAgo = time.Unix(1, 0)
+
 type sysSlot struct {
-	uc    *net.UnixConn
+	uc    *net.UnixConn // the reader's descriptor
 	rc    syscall.RawConn
+	puc   *net.UnixConn // the pump's: the same socket, its own deadline
+	prc   syscall.RawConn
 	claim *ns.Claim
 	max   int
 
-	mu      sync.Mutex
-	queue   [][]byte // received, not yet read; oldest first
-	head    int      // queue[head] is the next message
-	queued  int      // bytes in queue[head:]
-	scratch []byte   // one receive's worth
-	pumpErr error
-	closed  bool
-	arrived chan struct{} // signalled when a message is queued
-	room    chan struct{} // signalled when a read frees queue space
-	pumpFn  func(uintptr) bool
-	done    chan struct{} // closed when the pump has stopped
+	rmu sync.Mutex // one Read at a time: the read deadline is per descriptor
+
+	mu       sync.Mutex
+	queue    [][]byte // received, not yet read; oldest first
+	head     int      // queue[head] is the next message
+	queued   int      // bytes in queue[head:]
+	scratch  []byte   // one receive's worth
+	reading  bool     // a reader is in read
+	readSeq  uint64   // reads finished
+	lastRead time.Time
+	pumpIn   bool // the pump waits on the socket
+	pumpWait bool // the pump waits for wake
+	closed   bool
+	wake     chan struct{} // for the pump: a reader left, room freed, or close
+	done     chan struct{} // closed when the pump has stopped
+
+	// The reader's RawConn callback and its results, used under rmu.
+	readFn   func(uintptr) bool
+	deadline time.Time // the read deadline last set on uc
+	rp       []byte
+	rn       int
+	rerr     error
+	pumpFn   func(uintptr) bool
 }
 
 func create(m names.Mailslot, c *Config) (*sysSlot, error) {
@@ -69,32 +92,56 @@ func create(m names.Mailslot, c *Config) (*sysSlot, error) {
 	if err != nil {
 		return nil, err
 	}
-	uc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: claim.Path, Net: "unixgram"})
-	if err != nil {
-		claim.Release()
-		return nil, errs.UnwrapNet(err)
-	}
-	if err := ns.Protect(claim.Path, c.Security.AllUsers, c.Security.Group); err != nil {
-		uc.Close()
-		claim.Release()
-		return nil, err
-	}
-	rc, err := uc.SyscallConn()
-	if err != nil {
-		uc.Close()
-		claim.Release()
-		return nil, err
-	}
 	s := &sysSlot{
-		uc: uc, rc: rc, claim: claim, max: c.MaxMessageSize,
+		claim: claim, max: c.MaxMessageSize,
 		scratch: make([]byte, c.MaxMessageSize+1),
-		arrived: make(chan struct{}, 1),
-		room:    make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	s.pumpFn = s.pumpRead
+	if err := s.openSocket(c); err != nil {
+		s.closeFiles()
+		claim.Release()
+		return nil, err
+	}
+	s.readFn, s.pumpFn = s.readerRead, s.pumpRead
 	go s.pump()
 	return s, nil
+}
+
+func (s *sysSlot) openSocket(c *Config) error {
+	var err error
+	if s.uc, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: s.claim.Path, Net: "unixgram"}); err != nil {
+		return errs.UnwrapNet(err)
+	}
+	if err := ns.Protect(s.claim.Path, c.Security.AllUsers, c.Security.Group); err != nil {
+		return err
+	}
+	f, err := s.uc.File() // a dup
+	if err != nil {
+		return err
+	}
+	fc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	s.puc = fc.(*net.UnixConn)
+	if s.rc, err = s.uc.SyscallConn(); err != nil {
+		return err
+	}
+	s.prc, err = s.puc.SyscallConn()
+	return err
+}
+
+func (s *sysSlot) closeFiles() error {
+	var err error
+	if s.uc != nil {
+		err = s.uc.Close()
+	}
+	if s.puc != nil {
+		s.puc.Close()
+	}
+	return errs.UnwrapNet(err)
 }
 
 func signal(ch chan struct{}) {
@@ -106,77 +153,52 @@ func signal(ch chan struct{}) {
 
 // recvLocked moves datagrams from the socket to the queue without waiting,
 // until the socket is empty or the queue full. It reports whether the
-// socket may have more. s.mu is held.
-func (s *sysSlot) recvLocked(fd int) (more bool, err error) {
+// queue filled up. s.mu is held.
+func (s *sysSlot) recvLocked(fd int) (full bool, err error) {
 	for s.queued < QueueLimit {
-		n, _, err := unix.Recvfrom(fd, s.scratch, unix.MSG_DONTWAIT)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return false, nil
-		case err != nil:
+		n, err := s.recv(fd, s.scratch)
+		if err != nil || n < 0 {
 			return false, err
 		}
-		if n > s.max {
-			continue // cannot come from xipc writers, which check the size
-		}
-		msg := make([]byte, n)
-		copy(msg, s.scratch)
-		s.queue = append(s.queue, msg)
-		s.queued += n
-		signal(s.arrived)
+		s.push(n)
 	}
 	return true, nil
 }
 
-// pumpRead is the pump's RawConn callback: drain what is there, then wait
-// for more, or stop when the queue is full.
-func (s *sysSlot) pumpRead(fd uintptr) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	more, err := s.recvLocked(int(fd))
-	if err != nil {
-		s.pumpErr = err
-		return true
-	}
-	return more
-}
-
-func (s *sysSlot) pump() {
-	defer close(s.done)
+// recv receives one datagram into p without waiting; n < 0 means none.
+func (s *sysSlot) recv(fd int, p []byte) (int, error) {
 	for {
-		if err := s.rc.Read(s.pumpFn); err != nil {
-			return // closed
+		n, _, err := unix.Recvfrom(fd, p, unix.MSG_DONTWAIT)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return -1, nil
+		case err != nil:
+			return 0, err
+		case n > s.max:
+			continue // cannot come from xipc writers, which check the size
 		}
-		s.mu.Lock()
-		full, closed, err := s.queued >= QueueLimit, s.closed, s.pumpErr
-		s.mu.Unlock()
-		if closed || err != nil {
-			return
-		}
-		if full {
-			<-s.room
-		}
+		return n, nil
 	}
 }
 
-// drain moves what the socket holds into the queue. s.mu is held.
-func (s *sysSlot) drainLocked() error {
-	var rerr error
-	err := s.rc.Control(func(fd uintptr) { _, rerr = s.recvLocked(int(fd)) })
-	if err != nil {
-		return errs.UnwrapNet(err)
-	}
-	return rerr
+// push queues the n-byte message in s.scratch; s.mu is held.
+func (s *sysSlot) push(n int) {
+	msg := make([]byte, n)
+	copy(msg, s.scratch)
+	s.queue = append(s.queue, msg)
+	s.queued += n
 }
 
-// take removes the next message into p; s.mu is held and a message queued.
+// takeLocked removes the next message into p; s.mu is held and a message
+// queued.
 func (s *sysSlot) takeLocked(p []byte) (int, error) {
 	msg := s.queue[s.head]
 	if len(p) < len(msg) {
 		return 0, errs.New(errs.ErrInsufficientBuffer, fmt.Errorf("the next message has %d bytes, the buffer %d", len(msg), len(p)))
 	}
+	wasFull := s.queued >= QueueLimit
 	s.queue[s.head] = nil
 	s.head++
 	s.queued -= len(msg)
@@ -186,53 +208,167 @@ func (s *sysSlot) takeLocked(p []byte) (int, error) {
 		s.queue = append(s.queue[:0], s.queue[s.head:]...)
 		s.head = 0
 	}
-	signal(s.room)
+	if wasFull && s.pumpWait {
+		s.pumpWait = false
+		signal(s.wake)
+	}
 	return copy(p, msg), nil
 }
 
-func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, error) {
-	var timer *time.Timer
-	var expired <-chan time.Time
-	var ctxDone <-chan struct{}
-	if ctx != nil {
-		ctxDone = ctx.Done()
+// nextLocked returns the next message into p from the queue or, when the
+// queue is empty, straight from the socket, without waiting. ok is false
+// when there is none. s.mu is held.
+func (s *sysSlot) nextLocked(fd int, p []byte) (n int, ok bool, err error) {
+	if s.head < len(s.queue) {
+		n, err = s.takeLocked(p)
+		return n, true, err
 	}
+	if len(p) >= s.max {
+		n, err = s.recv(fd, p) // no copy: any message fits
+		return n, n >= 0 || err != nil, err
+	}
+	n, err = s.recv(fd, s.scratch)
+	if n < 0 || err != nil {
+		return 0, err != nil, err
+	}
+	s.push(n) // so that a too-small p leaves it queued
+	n, err = s.takeLocked(p)
+	return n, true, err
+}
+
+// readerRead is the reader's RawConn callback.
+func (s *sysSlot) readerRead(fd uintptr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ok bool
+	s.rn, ok, s.rerr = s.nextLocked(int(fd), s.rp)
+	return ok
+}
+
+func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, error) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, errs.ErrClosed
+	}
+	s.reading = true
+	if s.pumpIn {
+		s.puc.SetReadDeadline(longAgo) // off the socket: the reader takes over
+	}
+	poll := !deadline.IsZero() && !time.Now().Before(deadline)
+	var n int
+	var ok bool
+	var err error
+	if poll {
+		// RawConn.Read checks the deadline before trying: poll by hand.
+		if cerr := s.rc.Control(func(fd uintptr) { n, ok, err = s.nextLocked(int(fd), p) }); cerr != nil {
+			ok, err = true, errs.ErrClosed
+		}
+	}
+	s.mu.Unlock()
+	defer s.leave()
+	switch {
+	case ok:
+		return n, err
+	case poll:
+		return 0, errs.ErrTimeout
+	}
+	if !deadline.Equal(s.deadline) {
+		if err := s.uc.SetReadDeadline(deadline); err != nil {
+			return 0, errs.ErrClosed
+		}
+		s.deadline = deadline
+	}
+	if ctx != nil && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { s.uc.SetReadDeadline(longAgo) })
+		defer func() {
+			if !stop() {
+				s.deadline = longAgo // the callback ran, or is running
+			}
+		}()
+	}
+	s.rp = p
+	err = s.rc.Read(s.readFn) // tries the queue and the socket first, then waits
+	s.rp = nil
+	switch {
+	case err == nil:
+		return s.rn, s.rerr
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if ctx != nil && ctx.Err() != nil {
+			return 0, errs.Timeout(ctx, nil)
+		}
+		return 0, errs.ErrTimeout
+	}
+	return 0, errs.ErrClosed
+}
+
+// leave ends a read, and wakes the pump if it waits for that.
+func (s *sysSlot) leave() {
+	s.mu.Lock()
+	s.reading = false
+	s.readSeq++
+	s.lastRead = time.Now()
+	if s.pumpWait {
+		s.pumpWait = false
+		signal(s.wake)
+	}
+	s.mu.Unlock()
+}
+
+// pumpRead is the pump's RawConn callback: drain what is there and wait for
+// more, unless a reader has come or the queue is full.
+func (s *sysSlot) pumpRead(fd uintptr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reading {
+		return true
+	}
+	full, err := s.recvLocked(int(fd))
+	return full || err != nil
+}
+
+// pump drains the socket into the queue while no reader does. While a
+// reader keeps coming back it checks once per pumpIdle; while one read
+// lasts, or the queue is full, it sleeps until woken.
+func (s *sysSlot) pump() {
+	defer close(s.done)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var seenSeq uint64
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
-			return 0, errs.ErrClosed
+			return
 		}
-		if s.head == len(s.queue) {
-			// The pump may not have run yet: what writers sent before
-			// this call must be seen, even by a poll.
-			if err := s.drainLocked(); err != nil {
-				s.mu.Unlock()
-				return 0, err
-			}
-		}
-		if s.head < len(s.queue) {
-			n, err := s.takeLocked(p)
+		idle := time.Since(s.lastRead)
+		switch {
+		case s.queued >= QueueLimit, s.reading && s.readSeq == seenSeq:
+			s.pumpWait = true
 			s.mu.Unlock()
-			return n, err
-		}
-		s.mu.Unlock()
-		if expired == nil && !deadline.IsZero() {
-			d := time.Until(deadline)
-			if d <= 0 {
-				return 0, errs.ErrTimeout
+			<-s.wake
+			continue
+		case s.reading || idle < pumpIdle:
+			seenSeq = s.readSeq
+			s.mu.Unlock()
+			timer.Reset(max(pumpIdle-idle, pumpIdle/4))
+			select {
+			case <-timer.C:
+			case <-s.wake:
 			}
-			timer = time.NewTimer(d)
-			defer timer.Stop()
-			expired = timer.C
+			continue
 		}
-		select {
-		case <-s.arrived:
-		case <-expired:
-			return 0, errs.ErrTimeout
-		case <-ctxDone:
-			return 0, errs.Timeout(ctx, nil)
-		case <-s.done:
+		s.pumpIn = true
+		s.puc.SetReadDeadline(time.Time{}) // under s.mu: a reader's kick comes after
+		s.mu.Unlock()
+		err := s.prc.Read(s.pumpFn)
+		s.mu.Lock()
+		s.pumpIn = false
+		s.mu.Unlock()
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return // closed
 		}
 	}
 }
@@ -243,8 +379,12 @@ func (s *sysSlot) info() (next, count int, err error) {
 	if s.closed {
 		return 0, 0, errs.ErrClosed
 	}
-	if err := s.drainLocked(); err != nil {
-		return 0, 0, err
+	var rerr error
+	if err := s.rc.Control(func(fd uintptr) { _, rerr = s.recvLocked(int(fd)) }); err != nil {
+		return 0, 0, errs.ErrClosed
+	}
+	if rerr != nil {
+		return 0, 0, rerr
 	}
 	count = len(s.queue) - s.head
 	if count == 0 {
@@ -263,10 +403,10 @@ func (s *sysSlot) close() error {
 	s.mu.Unlock()
 	// Remove the name first, so that writers fail from now on.
 	s.claim.Release()
-	err := s.uc.Close()
-	signal(s.room)
+	err := s.closeFiles()
+	signal(s.wake)
 	<-s.done
-	return errs.UnwrapNet(err)
+	return err
 }
 
 type sysWriter struct {

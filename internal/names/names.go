@@ -155,3 +155,68 @@ func Path(dir, key string) (path string, hashed bool) {
 	sum := sha256.Sum256([]byte(key))
 	return dir + "/~" + hex.EncodeToString(sum[:16]), true
 }
+
+// MaxKernelName is the longest kernel-object name (mappings, mutexes,
+// events, semaphores), in characters, with its `Local\` or `Global\`
+// prefix (MAX_PATH).
+const MaxKernelName = 260
+
+// Kernel is a parsed kernel-object name. Unlike pipe and mailslot names,
+// kernel-object names are case-sensitive, and all kinds of kernel object
+// share one namespace.
+type Kernel struct {
+	Global bool   // `Global\NAME`; otherwise the session's `Local\` namespace
+	Name   string // after the prefix, as given
+}
+
+// String returns the name with its namespace prefix, `Local\NAME` or
+// `Global\NAME`.
+func (k Kernel) String() string {
+	if k.Global {
+		return `Global\` + k.Name
+	}
+	return `Local\` + k.Name
+}
+
+// Key identifies the object within the emulation's namespace: "l.NAME" or
+// "g.NAME", case kept.
+func (k Kernel) Key() string {
+	if k.Global {
+		return "g." + k.Name
+	}
+	return "l." + k.Name
+}
+
+// ParseKernel parses `Local\NAME`, `Global\NAME` or a bare NAME (which is
+// `Local\NAME`, as for a process in a Windows session). The prefixes are
+// case-sensitive, as in Win32; NAME may hold no `\` and no NUL. Errors wrap
+// errs.ErrInvalidName.
+func ParseKernel(s string) (Kernel, error) {
+	bad := func(why string) (Kernel, error) {
+		return Kernel{}, errs.New(errs.ErrInvalidName, fmt.Errorf("%q: %s", s, why))
+	}
+	if !utf8.ValidString(s) {
+		return bad("not valid UTF-8")
+	}
+	var k Kernel
+	switch {
+	case strings.HasPrefix(s, `Global\`):
+		k.Global, k.Name = true, s[len(`Global\`):]
+	case strings.HasPrefix(s, `Local\`):
+		k.Name = s[len(`Local\`):]
+	default:
+		k.Name = s
+	}
+	if k.Name == "" {
+		return bad("empty name")
+	}
+	if strings.ContainsAny(k.Name, "\\\x00") {
+		return bad(`a kernel object name may hold '\' only after Local or Global`)
+	}
+	// Counted with the prefix, so that a bare name and its Local\ form are
+	// accepted alike.
+	if n := utf8.RuneCountInString(k.String()); n > MaxKernelName {
+		return bad(fmt.Sprintf("%d characters with the prefix, more than %d", n, MaxKernelName))
+	}
+	return k, nil
+}

@@ -25,6 +25,7 @@ var (
 	ErrTooManyPosts       = errs.ErrTooManyPosts       // semaphore released past its maximum [ERROR_TOO_MANY_POSTS 298]
 	ErrWrongType          = errs.ErrWrongType          // name held by another object type [ERROR_INVALID_HANDLE 6]
 	ErrNotSupported       = errs.ErrNotSupported       // not possible here [ERROR_NOT_SUPPORTED 50]
+	ErrMappedAlignment    = errs.ErrMappedAlignment    // view offset not a multiple of 64 KiB [ERROR_MAPPED_ALIGNMENT 1132]
 	ErrProtocol           = errs.ErrProtocol           // peer broke the wire protocol [ERROR_INVALID_DATA 13]
 )
 

@@ -28,6 +28,7 @@ const (
 	ERROR_NOT_OWNER             = 288
 	ERROR_TOO_MANY_POSTS        = 298
 	ERROR_OPERATION_ABORTED     = 995
+	ERROR_MAPPED_ALIGNMENT      = 1132
 	ERROR_MESSAGE_SYNC_ONLY     = 1159
 	ERROR_INVALID_WINDOW_HANDLE = 1400
 	ERROR_TIMEOUT               = 1460
@@ -69,6 +70,7 @@ var Table = []Code{
 	{ErrQuota, ERROR_NOT_ENOUGH_QUOTA, "ERROR_NOT_ENOUGH_QUOTA"},
 	{ErrWrongType, ERROR_INVALID_HANDLE, "ERROR_INVALID_HANDLE"},
 	{ErrAbandoned, WAIT_ABANDONED, "WAIT_ABANDONED"},
+	{ErrMappedAlignment, ERROR_MAPPED_ALIGNMENT, "ERROR_MAPPED_ALIGNMENT"},
 }
 
 // Win32Code returns the Win32 error code a Windows program would see for

@@ -67,6 +67,9 @@ var (
 	// ErrNotSupported: the operation is not possible on this object or platform
 	// [ERROR_NOT_SUPPORTED 50].
 	ErrNotSupported = errors.New("not supported")
+	// ErrMappedAlignment: a view's offset is not a multiple of the allocation
+	// granularity [ERROR_MAPPED_ALIGNMENT 1132].
+	ErrMappedAlignment = errors.New("the base address or the file offset specified does not have the proper alignment")
 	// ErrProtocol: the peer sent bytes that break xipc's wire protocol
 	// [ERROR_INVALID_DATA 13].
 	ErrProtocol = errors.New("protocol violation by peer")

@@ -330,8 +330,9 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sy
 	if err != nil {
 		err = errs.UnwrapNet(err)
 		switch {
-		case ctx.Err() != nil:
-			return nil, 0, errs.Timeout(ctx, nil)
+		case ctx.Err() != nil, errors.Is(err, os.ErrDeadlineExceeded):
+			// The Dialer may see the deadline before the context does.
+			return nil, 0, errs.Timeout(ctx, errs.ErrBusy)
 		case errors.Is(err, unix.EAGAIN):
 			return nil, wire.StatusBusy, nil // backlog full
 		case errors.Is(err, unix.ECONNREFUSED), errors.Is(err, unix.ENOENT):

@@ -148,6 +148,10 @@ func Op(op, kind, name string, err error) error {
 // because, when non-nil.
 func Timeout(ctx context.Context, because error) error {
 	cerr := ctx.Err()
+	if cerr == nil {
+		// The deadline passed but the context's timer has not fired yet.
+		cerr = context.DeadlineExceeded
+	}
 	list := []error{cerr}
 	if errors.Is(cerr, context.DeadlineExceeded) {
 		list = append(list, ErrTimeout)

@@ -19,6 +19,11 @@ package pipe
 // server connections ("served"). A busy pipe that is served but has no
 // listener is reported as not found. A pipe of another program has no
 // markers, and busy stays busy.
+//
+// A third event ("room") is signalled while the listener has an instance
+// listening or may create one. A client that finds the pipe busy then knows
+// that the next instance is on its way, and waits for it even when its
+// context cannot end: on Unix a client of a pipe with room never sees busy.
 
 //go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go pipe_windows.go
 
@@ -61,6 +66,9 @@ const (
 	// between a client taking the last listening instance and the listener
 	// creating the next one, which the Unix emulation does not have.
 	busyGrace = 25 * time.Millisecond
+	// roomWait bounds how long such a Dial waits for an instance that an
+	// xipc listener with room is about to create (see "room" above).
+	roomWait = 5 * time.Second
 	// busySlice bounds each WaitNamedPipe call, so that Dial notices its
 	// context ending.
 	busySlice = 50 * time.Millisecond
@@ -179,6 +187,20 @@ func (p *port) settle(op *ioOp, skip bool, err error) bool {
 		p.doneLocked()
 		return false
 	}
+}
+
+// post queues a completion packet for op, as if its call had completed
+// now; the callback sees a nil error.
+func (p *port) post(op *ioOp) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight++
+	p.startLocked()
+	err := windows.PostQueuedCompletionStatus(p.h, 0, keyIO, &op.o)
+	if err != nil {
+		p.doneLocked()
+	}
+	return err
 }
 
 // doneLocked uncounts a packet that will not come.
@@ -532,7 +554,9 @@ type sysListener struct {
 	cfg  ListenConfig
 	sa   *windows.SecurityAttributes
 
-	listeningMark, servedMark windows.Handle // 0 when they could not be made
+	// The marker events; 0 when they could not be made.
+	listeningMark, servedMark, roomMark windows.Handle
+	room                                bool // roomMark is set (l.mu)
 
 	ready chan *sysConn // connected, not yet accepted
 	done  chan struct{} // closed by close
@@ -573,6 +597,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 	// sees a served pipe without its listener.
 	l.listeningMark = createMarker(markerName("listening", p))
 	l.servedMark = createMarker(markerName("served", p))
+	l.roomMark = createMarker(markerName("room", p))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.newInstance(true); err != nil {
@@ -584,12 +609,28 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 }
 
 func (l *sysListener) closeMarkers() {
-	for _, h := range []windows.Handle{l.listeningMark, l.servedMark} {
+	for _, h := range []windows.Handle{l.listeningMark, l.servedMark, l.roomMark} {
 		if h != 0 {
 			windows.CloseHandle(h) //nolint:errcheck // a marker; nothing to report
 		}
 	}
-	l.listeningMark, l.servedMark = 0, 0
+	l.listeningMark, l.servedMark, l.roomMark = 0, 0, 0
+}
+
+// setRoom signals or resets the "room" marker; l.mu is held.
+func (l *sysListener) setRoom(room bool) {
+	if l.roomMark == 0 || room == l.room {
+		return
+	}
+	var err error
+	if room {
+		err = windows.SetEvent(l.roomMark)
+	} else {
+		err = windows.ResetEvent(l.roomMark)
+	}
+	if err == nil {
+		l.room = room
+	}
 }
 
 // markerName names a marker event of pipe p. The Global namespace reaches
@@ -626,6 +667,18 @@ func markerExists(name *uint16) bool {
 // xipc listener serves any longer.
 func listenerGone(p names.Pipe) bool {
 	return markerExists(markerName("served", p)) && !markerExists(markerName("listening", p))
+}
+
+// listenerHasRoom reports whether an xipc listener of p has an instance
+// listening or is about to create one.
+func listenerHasRoom(p names.Pipe) bool {
+	h, err := windows.OpenEvent(windows.SYNCHRONIZE, false, markerName("room", p))
+	if err != nil {
+		return false
+	}
+	defer windows.CloseHandle(h) //nolint:errcheck // a marker
+	ev, err := windows.WaitForSingleObject(h, 0)
+	return err == nil && ev == windows.WAIT_OBJECT_0
 }
 
 // newInstance creates one more instance and starts ConnectNamedPipe on it;
@@ -687,14 +740,19 @@ func (l *sysListener) newInstance(first bool) error {
 	if iocp.settle(&inst.op, skip, err) {
 		return nil
 	}
-	if err == windows.ERROR_PIPE_CONNECTED {
-		err = nil // the client came before ConnectNamedPipe: success
+	switch err {
+	case nil, windows.ERROR_PIPE_CONNECTED, windows.ERROR_NO_DATA:
+		// A client came between CreateNamedPipe and ConnectNamedPipe.
+		// Clients whose connections wait in the port came before it: post
+		// its completion behind theirs, so that Accept keeps the order.
+		if iocp.post(&inst.op) == nil {
+			return nil
+		}
+		l.connected(inst, nil)
+		return nil
 	}
 	l.connected(inst, err)
-	if err != nil && err != windows.ERROR_NO_DATA {
-		return err
-	}
-	return nil
+	return err
 }
 
 func clamp32(n int) uint32 {
@@ -741,10 +799,8 @@ func (l *sysListener) connected(inst *instance, err error) {
 // fill creates instances until enough listen, within MaxInstances and the
 // room left for connections not yet accepted; l.mu is held.
 func (l *sysListener) fill() {
-	for !l.closed && l.retry == nil &&
-		len(l.listening) < spareInstances &&
-		len(l.ready)+len(l.listening) < cap(l.ready) &&
-		(l.cfg.MaxInstances == Unlimited || l.active+len(l.listening) < l.cfg.MaxInstances) {
+	defer func() { l.setRoom(!l.closed && (len(l.listening) > 0 || l.canCreate())) }()
+	for !l.closed && l.retry == nil && len(l.listening) < spareInstances && l.canCreate() {
 		if err := l.newInstance(false); err != nil {
 			// ERROR_PIPE_BUSY when another server's instances fill the
 			// pipe, or resources running out: try again shortly.
@@ -757,6 +813,13 @@ func (l *sysListener) fill() {
 			return
 		}
 	}
+}
+
+// canCreate reports whether one more instance fits within MaxInstances
+// and the room left for connections not yet accepted; l.mu is held.
+func (l *sysListener) canCreate() bool {
+	return len(l.ready)+len(l.listening) < cap(l.ready) &&
+		(l.cfg.MaxInstances == Unlimited || l.active+len(l.listening) < l.cfg.MaxInstances)
 }
 
 // release frees the instance of a server connection that closed.
@@ -792,6 +855,7 @@ func (l *sysListener) close() error {
 	}
 	l.closed = true
 	close(l.done)
+	l.setRoom(false)
 	if l.retry != nil {
 		l.retry.Stop()
 		l.retry = nil
@@ -841,7 +905,7 @@ func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
 		access = plain
 	}
 	canWait := ctx.Done() != nil
-	var grace time.Time
+	var grace, roomGrace time.Time
 	for {
 		h, err := openPipe(path, access)
 		if err == windows.ERROR_ACCESS_DENIED && access != plain {
@@ -865,10 +929,17 @@ func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
 				slice = min(slice, time.Until(dl))
 			}
 		} else {
-			if grace.IsZero() {
+			end := grace
+			if listenerHasRoom(p) {
+				if roomGrace.IsZero() {
+					roomGrace = time.Now().Add(roomWait)
+				}
+				end = roomGrace
+			} else if grace.IsZero() {
 				grace = time.Now().Add(busyGrace)
+				end = grace
 			}
-			slice = min(slice, time.Until(grace))
+			slice = min(slice, time.Until(end))
 			if slice <= 0 {
 				return nil, err // ERROR_PIPE_BUSY: ErrBusy
 			}

@@ -773,10 +773,87 @@ func TestWinPipeDACL(t *testing.T) {
 	}
 }
 
+// TestWinWithoutSkipMode runs the I/O paths taken when a handle does not
+// take FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: then every call that does not
+// fail at once, ERROR_MORE_DATA included, queues a packet.
+func TestWinWithoutSkipMode(t *testing.T) {
+	skipOnSuccess = false
+	defer func() { skipOnSuccess = true }()
+	name := testName(t)
+	l, err := Listen(name, &ListenConfig{Message: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	cli, err := Dial(context.Background(), name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := l.AcceptPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if srv.c.skip || cli.c.skip {
+		t.Fatal("skip mode on")
+	}
+	buf := make([]byte, 4)
+	for range 20 {
+		if _, err := cli.WriteMsg([]byte("0123456789")); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		for {
+			n, err := srv.ReadMsg(buf)
+			got = append(got, buf[:n]...)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, errs.ErrMoreData) {
+				t.Fatal(err)
+			}
+		}
+		if string(got) != "0123456789" {
+			t.Fatalf("got %q", got)
+		}
+	}
+	srv.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, err := srv.ReadMsg(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("ReadMsg past deadline = %v", err)
+	}
+	srv.SetReadDeadline(time.Time{})
+	cli.Close()
+	if _, err := srv.ReadMsg(buf); err != io.EOF {
+		t.Fatalf("ReadMsg after the client left = %v", err)
+	}
+	srv.Close()
+	l.Close()
+	waitPortIdle(t)
+}
+
+// waitPortIdle waits until the completion goroutine has no packet to wait
+// for and has exited. The tests do not run in parallel: when one has closed
+// its handles, none is left.
+func waitPortIdle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		iocp.mu.Lock()
+		running, inflight, orphans := iocp.running, iocp.inflight, len(iocp.orphans)
+		iocp.mu.Unlock()
+		if !running && inflight == 0 && orphans == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("completion goroutine running=%v with %d packets in flight and %d orphans", running, inflight, orphans)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // TestWinPollerExits checks that the completion goroutine goes away once no
 // I/O is in flight, so that no goroutine outlives the package's handles.
-// The tests do not run in parallel: when this one has closed its handles,
-// none is left.
 func TestWinPollerExits(t *testing.T) {
 	name := testName(t)
 	l, err := Listen(name, &ListenConfig{Message: true})
@@ -813,17 +890,5 @@ func TestWinPollerExits(t *testing.T) {
 	cli.Close()
 	srv.Close()
 	l.Close()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		iocp.mu.Lock()
-		running, inflight, orphans := iocp.running, iocp.inflight, len(iocp.orphans)
-		iocp.mu.Unlock()
-		if !running && inflight == 0 && orphans == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("completion goroutine running=%v with %d packets in flight and %d orphans", running, inflight, orphans)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPortIdle(t)
 }

@@ -41,6 +41,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -126,9 +127,10 @@ type port struct {
 
 var iocp port
 
-// skipOnSuccess asks for FILE_SKIP_COMPLETION_PORT_ON_SUCCESS; the tests
-// turn it off to run the path taken where that mode is refused.
-var skipOnSuccess = true
+// noSkip, set by tests, keeps handles out of
+// FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, to run the path taken where that
+// mode is refused.
+var noSkip atomic.Bool
 
 // associate adds h to the port and asks for no packet when a call
 // completes synchronously with success; it reports whether that took.
@@ -143,7 +145,7 @@ func (p *port) associate(h windows.Handle) (skip bool, err error) {
 	if _, err := windows.CreateIoCompletionPort(h, p.h, keyIO, 0); err != nil {
 		return false, err
 	}
-	if !skipOnSuccess {
+	if noSkip.Load() {
 		return false, nil
 	}
 	err = windows.SetFileCompletionNotificationModes(h,
@@ -585,6 +587,10 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 	if err != nil {
 		return nil, err
 	}
+	markSD, err := markerSecurity()
+	if err != nil {
+		return nil, err
+	}
 	readyCap := c.MaxInstances
 	if c.MaxInstances == Unlimited || readyCap > maxReady {
 		readyCap = maxReady
@@ -602,9 +608,13 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 	}
 	// The markers come before the first instance, so that no client
 	// sees a served pipe without its listener.
-	l.listeningMark = createMarker(markerName("listening", p))
-	l.servedMark = createMarker(markerName("served", p))
-	l.roomMark = createMarker(markerName("room", p))
+	markSA := &windows.SecurityAttributes{
+		Length:             uint32(unsafe.Sizeof(windows.SecurityAttributes{})),
+		SecurityDescriptor: markSD,
+	}
+	l.listeningMark = createMarker(markerName("listening", p), markSA)
+	l.servedMark = createMarker(markerName("served", p), markSA)
+	l.roomMark = createMarker(markerName("room", p), markSA)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.newInstance(true); err != nil {
@@ -653,8 +663,8 @@ func markerName(kind string, p names.Pipe) *uint16 {
 
 // createMarker creates or opens a marker event; 0 when it cannot, and then
 // Dial reports busy where Unix would say not found.
-func createMarker(name *uint16) windows.Handle {
-	h, err := windows.CreateEvent(nil, 1, 0, name)
+func createMarker(name *uint16, sa *windows.SecurityAttributes) windows.Handle {
+	h, err := windows.CreateEvent(sa, 1, 0, name)
 	if err != nil && err != windows.ERROR_ALREADY_EXISTS {
 		return 0
 	}
@@ -1017,17 +1027,12 @@ func securityDescriptor(s Security) (*windows.SECURITY_DESCRIPTOR, error) {
 }
 
 func sddlFor(s Security) (string, error) {
-	tok, err := windows.OpenCurrentProcessToken()
-	if err != nil {
-		return "", err
-	}
-	defer tok.Close()
-	u, err := tok.GetTokenUser()
+	owner, err := ownerDACL()
 	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "D:P(A;;GA;;;%s)(A;;GA;;;SY)(A;;GA;;;BA)", u.User.Sid)
+	b.WriteString(owner)
 	if s.AllUsers {
 		b.WriteString("(A;;GRGW;;;WD)")
 	}
@@ -1039,6 +1044,32 @@ func sddlFor(s Security) (string, error) {
 		fmt.Fprintf(&b, "(A;;GRGW;;;%s)", sid)
 	}
 	return b.String(), nil
+}
+
+// ownerDACL is the owner-only DACL: full access for the process's user,
+// SYSTEM and Administrators.
+func ownerDACL() (string, error) {
+	tok, err := windows.OpenCurrentProcessToken()
+	if err != nil {
+		return "", err
+	}
+	defer tok.Close()
+	u, err := tok.GetTokenUser()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("D:P(A;;GA;;;%s)(A;;GA;;;SY)(A;;GA;;;BA)", u.User.Sid), nil
+}
+
+// markerSecurity is the security descriptor of the marker events: anyone
+// may see whether they exist and are set (SYNCHRONIZE|EVENT_QUERY_STATE),
+// as anyone may see pipe names; only the owner may change them.
+func markerSecurity() (*windows.SECURITY_DESCRIPTOR, error) {
+	owner, err := ownerDACL()
+	if err != nil {
+		return nil, err
+	}
+	return windows.SecurityDescriptorFromString(owner + "(A;;0x00100001;;;WD)")
 }
 
 // groupSID resolves a group given as a SID string or as a name.

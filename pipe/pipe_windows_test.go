@@ -777,8 +777,8 @@ func TestWinPipeDACL(t *testing.T) {
 // take FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: then every call that does not
 // fail at once, ERROR_MORE_DATA included, queues a packet.
 func TestWinWithoutSkipMode(t *testing.T) {
-	skipOnSuccess = false
-	defer func() { skipOnSuccess = true }()
+	noSkip.Store(true)
+	defer noSkip.Store(false)
 	name := testName(t)
 	l, err := Listen(name, &ListenConfig{Message: true})
 	if err != nil {

@@ -183,7 +183,7 @@ On Linux the objects live under $XIPC_ROOT (default /tmp/.xipc).`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%s: %v", c.CommandPath(), err)
 	})
-	root.AddCommand(newPipeCmd(e), newDemoCmd(e))
+	root.AddCommand(newPipeCmd(e), newMailslotCmd(e), newShmCmd(e), newDemoCmd(e))
 	return root
 }
 

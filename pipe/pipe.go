@@ -345,8 +345,10 @@ func (c *Conn) CloseWrite() error {
 }
 
 // Close closes the connection; pending reads and writes on it return an
-// error matching ErrClosed. On the server side the instance becomes free
-// for the next client (DisconnectNamedPipe + CloseHandle).
+// error matching ErrClosed. The peer can still read what was written
+// before, then gets io.EOF. On the server side the instance becomes free for
+// the next client (CloseHandle; not DisconnectNamedPipe, which would throw
+// away data the client has not read yet).
 func (c *Conn) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {
 		return c.opErr("close", errs.ErrClosed)

@@ -30,8 +30,9 @@ const (
 	settle = 300 * time.Millisecond
 )
 
-// pipeName returns a pipe name unique to this test and this run.
-func pipeName(t testing.TB) string {
+// uniqueName returns a name unique to this test and this run, for objects of
+// any kind: xipc-, the end of the test's name, and a random number.
+func uniqueName(t testing.TB) string {
 	var b strings.Builder
 	for _, r := range t.Name() {
 		switch {
@@ -45,11 +46,37 @@ func pipeName(t testing.TB) string {
 	if len(s) > 48 {
 		s = s[len(s)-48:]
 	}
-	return fmt.Sprintf(`\\.\pipe\xipc-%s-%08x`, s, rand.Uint32())
+	return fmt.Sprintf("xipc-%s-%08x", s, rand.Uint32())
 }
+
+// pipeName returns a pipe name unique to this test and this run.
+func pipeName(t testing.TB) string { return `\\.\pipe\` + uniqueName(t) }
 
 // bareName returns the NAME part of `\\.\pipe\NAME`.
 func bareName(full string) string { return strings.TrimPrefix(full, `\\.\pipe\`) }
+
+// A subtest is one behaviour of a suite.
+type subtest struct {
+	name string
+	f    func(t *testing.T)
+}
+
+// A group is a named list of subtests.
+type group struct {
+	name  string
+	tests []subtest
+}
+
+// runGroups runs each group's subtests as subtests of the group.
+func runGroups(t *testing.T, groups []group) {
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tt := range g.tests {
+				t.Run(tt.name, tt.f)
+			}
+		})
+	}
+}
 
 // peer is a peer process: the test binary re-executed, obeying the commands
 // the test sends.
@@ -81,7 +108,7 @@ func startPeer(t testing.TB) *peer {
 	}
 	p := &peer{t: t, pending: map[int]chan reply{}, dead: make(chan struct{}), exited: make(chan struct{})}
 	p.cmd = exec.Command(exe)
-	p.cmd.Env = append(os.Environ(), peerEnv+"=pipe")
+	p.cmd.Env = append(os.Environ(), peerEnv+"="+agentRole)
 	p.cmd.Stderr = &p.stderr
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)

@@ -24,12 +24,17 @@ import (
 	"time"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/mailslot"
 	"github.com/xipc/xipc/pipe"
 )
 
 // peerEnv names the environment variable that turns the test binary into a
-// peer process; its value is the peer's role.
-const peerEnv = "XIPC_PEER"
+// peer process; its value is the peer's role. There is one role, the agent,
+// which knows the commands of every suite.
+const (
+	peerEnv   = "XIPC_PEER"
+	agentRole = "agent"
+)
 
 // RunPeerIfAsked makes the process a peer and exits when the environment
 // asks for one (the suites start peers that way); otherwise it returns at
@@ -39,9 +44,8 @@ func RunPeerIfAsked() {
 	if role == "" {
 		return
 	}
-	switch role {
-	case "pipe":
-		os.Exit(runPipePeer(os.Stdin, os.Stdout))
+	if role == agentRole {
+		os.Exit(runAgent(os.Stdin, os.Stdout))
 	}
 	fmt.Fprintf(os.Stderr, "conformance: unknown peer role %q\n", role)
 	os.Exit(2)
@@ -49,19 +53,20 @@ func RunPeerIfAsked() {
 
 // request is one command to a peer; the fields used depend on Op.
 type request struct {
-	Seq     int
-	Op      string
-	ID      int                `json:",omitempty"` // a listener or connection of the peer
-	Name    string             `json:",omitempty"`
-	Listen  *pipe.ListenConfig `json:",omitempty"`
-	Dial    *pipe.DialConfig   `json:",omitempty"`
-	Timeout time.Duration      `json:",omitempty"` // dial: 0 means context.Background()
-	Delay   time.Duration      `json:",omitempty"` // reads: pause between reads
-	Data    []byte             `json:",omitempty"`
-	Count   int                `json:",omitempty"`
-	Size    int                `json:",omitempty"`
-	Seed    uint64             `json:",omitempty"`
-	Vary    bool               `json:",omitempty"` // generated messages have varying sizes
+	Seq      int
+	Op       string
+	ID       int                `json:",omitempty"` // an object of the peer: listener, connection, slot, writer
+	Name     string             `json:",omitempty"`
+	Listen   *pipe.ListenConfig `json:",omitempty"`
+	Dial     *pipe.DialConfig   `json:",omitempty"`
+	Mailslot *mailslot.Config   `json:",omitempty"`
+	Timeout  time.Duration      `json:",omitempty"` // dial: 0 means context.Background(); slot writes: the write deadline from now, 0 none
+	Delay    time.Duration      `json:",omitempty"` // reads: pause between reads
+	Data     []byte             `json:",omitempty"`
+	Count    int                `json:",omitempty"`
+	Size     int                `json:",omitempty"`
+	Seed     uint64             `json:",omitempty"`
+	Vary     bool               `json:",omitempty"` // generated messages have varying sizes
 }
 
 // reply answers the request with the same Seq.
@@ -96,6 +101,8 @@ var knownErrors = []struct {
 	{"ErrNotConnected", errs.ErrNotConnected},
 	{"ErrInvalidName", errs.ErrInvalidName},
 	{"ErrInvalidParameter", errs.ErrInvalidParameter},
+	{"ErrInsufficientBuffer", errs.ErrInsufficientBuffer},
+	{"ErrMessageTooLarge", errs.ErrMessageTooLarge},
 	{"ErrNotSupported", errs.ErrNotSupported},
 	{"ErrProtocol", errs.ErrProtocol},
 	{"io.EOF", io.EOF},
@@ -205,39 +212,51 @@ func byteSum(b []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
-// readWhole reads one whole message, however long, with ReadMsg.
-func readWhole(c *pipe.Conn, buf []byte) ([]byte, error) {
-	var msg []byte
-	for {
-		n, err := c.ReadMsg(buf)
-		msg = append(msg, buf[:n]...)
-		if errors.Is(err, errs.ErrMoreData) {
-			continue
-		}
-		if msg == nil {
-			msg = []byte{}
-		}
-		return msg, err
-	}
-}
-
-// echoPrefix starts every answer of a serving peer.
-const echoPrefix = "echo:"
-
 // agent is the peer process: it runs the commands it reads, each in its own
-// goroutine, and writes one reply per command.
+// goroutine, and writes one reply per command. The objects it opens (pipe
+// listeners and connections, mailslots and their writers) have IDs.
 type agent struct {
-	mu    sync.Mutex
-	next  int
-	lns   map[int]*pipe.Listener
-	conns map[int]*pipe.Conn
+	mu   sync.Mutex
+	next int
+	objs map[int]any
 
 	outMu sync.Mutex
 	out   *json.Encoder
 }
 
-func runPipePeer(in io.Reader, out io.Writer) int {
-	a := &agent{lns: map[int]*pipe.Listener{}, conns: map[int]*pipe.Conn{}, out: json.NewEncoder(out)}
+// agentOp runs one command, filling in the reply.
+type agentOp func(a *agent, req request, r *reply) error
+
+// agentOps are the commands of every suite, by name.
+var agentOps = joinOps(commonOps, pipeOps, mailslotOps)
+
+func joinOps(sets ...map[string]agentOp) map[string]agentOp {
+	all := map[string]agentOp{}
+	for _, set := range sets {
+		for name, op := range set {
+			if _, dup := all[name]; dup {
+				panic("conformance: two peer commands named " + name)
+			}
+			all[name] = op
+		}
+	}
+	return all
+}
+
+var commonOps = map[string]agentOp{
+	"hello": func(*agent, request, *reply) error { return nil },
+	// close closes any object.
+	"close": func(a *agent, req request, _ *reply) error {
+		c, err := object[io.Closer](a, req.ID)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	},
+}
+
+func runAgent(in io.Reader, out io.Writer) int {
+	a := &agent{objs: map[int]any{}, out: json.NewEncoder(out)}
 	dec := json.NewDecoder(bufio.NewReader(in))
 	for {
 		var req request
@@ -265,187 +284,44 @@ func (a *agent) run(req request) {
 	}
 }
 
-func (a *agent) add(l *pipe.Listener, c *pipe.Conn) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.next++
-	if l != nil {
-		a.lns[a.next] = l
-	} else {
-		a.conns[a.next] = c
-	}
-	return a.next
-}
-
-func (a *agent) conn(id int) (*pipe.Conn, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if c, ok := a.conns[id]; ok {
-		return c, nil
-	}
-	return nil, fmt.Errorf("no connection %d", id)
-}
-
-func (a *agent) listener(id int) (*pipe.Listener, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if l, ok := a.lns[id]; ok {
-		return l, nil
-	}
-	return nil, fmt.Errorf("no listener %d", id)
-}
-
 func (a *agent) handle(req request) (r reply) {
 	r.Pid = os.Getpid()
-	var err error
-	defer func() { r.setErr(err) }()
-	switch req.Op {
-	case "hello":
-	case "listen":
-		var l *pipe.Listener
-		if l, err = pipe.Listen(req.Name, req.Listen); err == nil {
-			r.ID = a.add(l, nil)
-		}
-	case "accept":
-		var l *pipe.Listener
-		var c *pipe.Conn
-		if l, err = a.listener(req.ID); err != nil {
-			return
-		}
-		if c, err = l.AcceptPipe(); err == nil {
-			r.ID, r.Peer = a.add(nil, c), c.PeerPID()
-		}
-	case "serve":
-		var l *pipe.Listener
-		if l, err = a.listener(req.ID); err == nil {
-			go serveEcho(l)
-		}
-	case "closeListener":
-		var l *pipe.Listener
-		if l, err = a.listener(req.ID); err == nil {
-			err = l.Close()
-		}
-	case "dial":
-		ctx, cancel := context.Background(), context.CancelFunc(func() {})
-		if req.Timeout > 0 {
-			ctx, cancel = context.WithTimeout(ctx, req.Timeout)
-		}
-		defer cancel()
-		var c *pipe.Conn
-		if c, err = pipe.Dial(ctx, req.Name, req.Dial); err == nil {
-			r.ID, r.Peer = a.add(nil, c), c.PeerPID()
-		}
-	default:
-		var c *pipe.Conn
-		if c, err = a.conn(req.ID); err != nil {
-			return
-		}
-		err = a.connOp(c, req, &r)
+	op, ok := agentOps[req.Op]
+	if !ok {
+		r.setErr(fmt.Errorf("unknown command %q", req.Op))
+		return r
 	}
+	r.setErr(op(a, req, &r))
 	return r
 }
 
-func (a *agent) connOp(c *pipe.Conn, req request, r *reply) error {
-	switch req.Op {
-	case "write":
-		n, err := c.WriteMsg(req.Data)
-		r.N = n
-		return err
-	case "writeGen":
-		// Count generated messages (or writes, on a byte pipe).
-		sum := newMsgSum()
-		for i := range req.Count {
-			m := payload(req.Seed, i, genSize(req.Size, i, req.Vary))
-			sum.add(m)
-			n, err := c.WriteMsg(m)
-			r.N += n
-			if err != nil {
-				return err
-			}
-			r.Count++
-		}
-		r.Sum = sum.String()
-		return nil
-	case "readMsg":
-		buf := make([]byte, req.Size)
-		n, err := c.ReadMsg(buf)
-		r.N, r.Data = n, buf[:n]
-		return err
-	case "read":
-		buf := make([]byte, req.Size)
-		n, err := c.Read(buf)
-		r.N, r.Data = n, buf[:n]
-		return err
-	case "readMsgs":
-		// Whole messages until io.EOF or Count of them, pausing Delay
-		// every 50 messages; the sum covers the boundaries.
-		sum := newMsgSum()
-		buf := make([]byte, 64<<10)
-		defer func() { r.Sum = sum.String() }()
-		for req.Count == 0 || r.Count < req.Count {
-			m, err := readWhole(c, buf)
-			if err == io.EOF && len(m) == 0 {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			sum.add(m)
-			r.Count++
-			r.N += len(m)
-			if r.Count%50 == 0 {
-				time.Sleep(req.Delay)
-			}
-		}
-		return nil
-	case "readAll":
-		// A byte stream until io.EOF, Size bytes per Read, pausing Delay
-		// every 50 reads.
-		h := sha256.New()
-		buf := make([]byte, max(req.Size, 1))
-		defer func() { r.Sum = hex.EncodeToString(h.Sum(nil)) }()
-		for reads := 0; ; {
-			n, err := c.Read(buf)
-			h.Write(buf[:n])
-			r.N += n
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if reads++; reads%50 == 0 {
-				time.Sleep(req.Delay)
-			}
-		}
-	case "closeWrite":
-		return c.CloseWrite()
-	case "close":
-		return c.Close()
-	}
-	return fmt.Errorf("unknown command %q", req.Op)
+// add keeps an object the peer opened and returns its ID.
+func (a *agent) add(obj any) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.next++
+	a.objs[a.next] = obj
+	return a.next
 }
 
-// serveEcho answers every message of every client with echoPrefix and the
-// message, until the listener is closed.
-func serveEcho(l *pipe.Listener) {
-	for {
-		c, err := l.AcceptPipe()
+// object returns the peer's object id, which must be a T.
+func object[T any](a *agent, id int) (T, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	obj, ok := a.objs[id].(T)
+	if !ok {
+		return obj, fmt.Errorf("no %T with ID %d (have %T)", (*T)(nil), id, a.objs[id])
+	}
+	return obj, nil
+}
+
+// on makes a command on an object of type T out of f.
+func on[T any](f func(obj T, req request, r *reply) error) agentOp {
+	return func(a *agent, req request, r *reply) error {
+		obj, err := object[T](a, req.ID)
 		if err != nil {
-			return
+			return err
 		}
-		go func() {
-			defer c.Close()
-			buf := make([]byte, 64<<10)
-			for {
-				m, err := readWhole(c, buf)
-				if err != nil {
-					return
-				}
-				if _, err := c.WriteMsg(append([]byte(echoPrefix), m...)); err != nil {
-					return
-				}
-			}
-		}()
+		return f(obj, req, r)
 	}
 }

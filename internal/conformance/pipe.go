@@ -22,10 +22,7 @@ import (
 func TestPipe(t *testing.T) {
 	privateNamespace(t)
 
-	groups := []struct {
-		name  string
-		tests []pipeTest
-	}{
+	runGroups(t, []group{
 		{"Message", messageTests},
 		{"Transact", transactTests},
 		{"Instances", instanceTests},
@@ -35,26 +32,14 @@ func TestPipe(t *testing.T) {
 		{"Names", nameTests},
 		{"Direction", directionTests},
 		{"Misc", miscTests},
-	}
-	for _, g := range groups {
-		t.Run(g.name, func(t *testing.T) {
-			for _, tt := range g.tests {
-				t.Run(tt.name, tt.f)
-			}
-		})
-	}
-}
-
-type pipeTest struct {
-	name string
-	f    func(t *testing.T)
+	})
 }
 
 var msgPipe = &pipe.ListenConfig{Message: true}
 
 // Message mode and byte mode.
 
-var messageTests = []pipeTest{
+var messageTests = []subtest{
 	{"Boundaries", testBoundaries},
 	{"MoreData", testMoreData},
 	{"ReadKeepsBoundaries", testReadKeepsBoundaries},
@@ -251,7 +236,7 @@ func testBigMessages(t *testing.T) {
 
 // Transact.
 
-var transactTests = []pipeTest{
+var transactTests = []subtest{
 	{"Reply", testTransact},
 	{"BytePipe", testTransactBytePipe},
 }
@@ -303,7 +288,7 @@ func testTransactBytePipe(t *testing.T) {
 
 // Instances and busy pipes.
 
-var instanceTests = []pipeTest{
+var instanceTests = []subtest{
 	{"Busy", testBusy},
 	{"NotFound", testNotFound},
 	{"Unlimited", testUnlimitedInstances},
@@ -469,7 +454,7 @@ func client(name string, i, msgs int, dialed *sync.WaitGroup) error {
 
 // The peer going away.
 
-var peerGoneTests = []pipeTest{
+var peerGoneTests = []subtest{
 	{"ClientClosesMessage", peerGone(true, false, "close")},
 	{"ClientExitsByte", peerGone(false, false, "exit")},
 	{"ClientKilledMessage", peerGone(true, false, "kill")},
@@ -576,7 +561,7 @@ func testKilledMidMessage(t *testing.T) {
 
 // Close and deadlines unblock.
 
-var unblockTests = []pipeTest{
+var unblockTests = []subtest{
 	{"CloseUnblocksRead", testCloseUnblocksRead},
 	{"ReadDeadline", testReadDeadline},
 	{"DeadlineWhileBlocked", testDeadlineWhileBlocked},
@@ -778,7 +763,7 @@ func testBackPressureMessages(t *testing.T) {
 
 // Listeners.
 
-var listenerTests = []pipeTest{
+var listenerTests = []subtest{
 	{"CloseUnblocksAccept", testCloseUnblocksAccept},
 	{"CloseRemovesName", testCloseRemovesName},
 	{"FirstInstance", testFirstInstance},
@@ -886,7 +871,7 @@ func testStaleAfterKill(t *testing.T) {
 
 // Names and parameters.
 
-var nameTests = []pipeTest{
+var nameTests = []subtest{
 	{"Spellings", testSpellings},
 	{"Invalid", testInvalidNames},
 	{"Longest", testLongestName},
@@ -969,7 +954,7 @@ func testParameters(t *testing.T) {
 
 // Direction.
 
-var directionTests = []pipeTest{
+var directionTests = []subtest{
 	{"Inbound", direction(pipe.Inbound, pipe.WriteOnly)},
 	{"Outbound", direction(pipe.Outbound, pipe.ReadOnly)},
 	{"Duplex", direction(pipe.Duplex, pipe.ReadWrite)},
@@ -1007,7 +992,7 @@ func direction(dir pipe.Direction, ok pipe.Access) func(t *testing.T) {
 
 // Everything else.
 
-var miscTests = []pipeTest{
+var miscTests = []subtest{
 	{"PeerPID", testPeerPID},
 	{"CloseWrite", testCloseWrite},
 	{"CloseWriteBytePipe", testCloseWriteBytePipe},

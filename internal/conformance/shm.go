@@ -47,7 +47,7 @@ var shmShareTests = []subtest{
 // either side writes the other reads, to the last byte.
 func testShmBothWays(t *testing.T) {
 	const size = 10000
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, size)
 	if m.Existed() {
 		t.Errorf("Create of a new name: Existed() = true")
@@ -76,7 +76,7 @@ func testShmBothWays(t *testing.T) {
 // this process opens.
 func testShmPeerCreates(t *testing.T) {
 	const size = 3*shmGran + 123
-	name := uniqueName(t)
+	name := shmName(t)
 	p := startPeer(t)
 	id, got, existed := p.shmCreate(name, size)
 	if existed {
@@ -101,7 +101,7 @@ func testShmPeerCreates(t *testing.T) {
 // (ERROR_ALREADY_EXISTS): Existed reports it, and the size is the
 // existing one whatever size was asked, in this process or another.
 func testShmAlreadyExists(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, 10000)
 	wantShmSize(t, "Create", m.Size(), 10000)
 	data := payload(5, 0, 10000)
@@ -136,7 +136,7 @@ func testShmAlreadyExists(t *testing.T) {
 // testShmReadOnlyOpen: a read-only handle sees the object itself, not a
 // copy: later writes show through it.
 func testShmReadOnlyOpen(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, 4096)
 	copy(m.Bytes(), "before")
 	p := startPeer(t)
@@ -167,7 +167,7 @@ var shmLifetimeTests = []subtest{
 // peer, with its content; when the peer closes too, the name is gone.
 func testShmLastCloseFrees(t *testing.T) {
 	const size = 2*shmGran + 10
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, size)
 	data := payload(6, 0, size)
 	copy(m.Bytes(), data)
@@ -189,7 +189,7 @@ func testShmLastCloseFrees(t *testing.T) {
 // on here, and goes with this process's last handle.
 func testShmCreatorClosesFirst(t *testing.T) {
 	const size = 5000
-	name := uniqueName(t)
+	name := shmName(t)
 	p := startPeer(t)
 	id, _, _ := p.shmCreate(name, size)
 	data := payload(7, 0, size)
@@ -209,7 +209,7 @@ func testShmCreatorClosesFirst(t *testing.T) {
 
 // testShmHandlesInOneProcess: each handle counts, also two in one process.
 func testShmHandlesInOneProcess(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	a := createShm(t, name, 4096)
 	copy(a.Bytes(), "kept")
 	b := openShm(t, name, shm.ReadWrite)
@@ -229,7 +229,7 @@ func testShmHandlesInOneProcess(t *testing.T) {
 // content; the survivor's close frees it.
 func testShmKillSurvivorCloses(t *testing.T) {
 	const size = shmGran
-	name := uniqueName(t)
+	name := shmName(t)
 	p := startPeer(t)
 	id, _, _ := p.shmCreate(name, size)
 	data := payload(8, 0, size)
@@ -250,7 +250,7 @@ func testShmKillSurvivorCloses(t *testing.T) {
 // testShmKillOnlyHolderThenOpen: when the only holder is killed, the
 // object is gone: Open fails with ErrNotFound.
 func testShmKillOnlyHolderThenOpen(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	p := startPeer(t)
 	id, _, _ := p.shmCreate(name, 4096)
 	p.shmWrite(id, 0, payload(9, 0, 4096))
@@ -263,7 +263,7 @@ func testShmKillOnlyHolderThenOpen(t *testing.T) {
 // Create gets a new object: zero-filled, of the size it asks (here smaller
 // than the dead one's).
 func testShmKillOnlyHolderThenCreate(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	p := startPeer(t)
 	id, _, _ := p.shmCreate(name, 2*shmGran)
 	p.shmWrite(id, 0, payload(10, 0, 2*shmGran))
@@ -274,7 +274,7 @@ func testShmKillOnlyHolderThenCreate(t *testing.T) {
 // testShmExitWithoutClose: a process that exits without closing frees its
 // handles as one that is killed does.
 func testShmExitWithoutClose(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	p := startPeer(t)
 	id, _, _ := p.shmCreate(name, 3000)
 	p.shmWrite(id, 0, payload(11, 0, 3000))
@@ -286,7 +286,7 @@ func testShmExitWithoutClose(t *testing.T) {
 // and keeps the object alive, for other processes too, until it closes.
 func testShmViewOutlivesMapping(t *testing.T) {
 	const size = 2 * shmGran
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, size)
 	copy(m.Bytes(), "one")
 	v := viewShm(t, m, 0, 0, shm.ReadWrite)
@@ -324,7 +324,7 @@ var shmNameTests = []subtest{
 // testShmLocalIsDefault: `Local\NAME` and a bare NAME are one object, in
 // this process and across processes, and Name reports `Local\NAME`.
 func testShmLocalIsDefault(t *testing.T) {
-	bare := uniqueName(t)
+	bare, bare2 := shmName(t), shmName(t) // before the peer starts, so checked after it ends
 	local := `Local\` + bare
 	m := createShm(t, local, 4096)
 	copy(m.Bytes(), "local")
@@ -344,7 +344,6 @@ func testShmLocalIsDefault(t *testing.T) {
 	p := startPeer(t)
 	id, _ := p.shmMustOpen(bare, shm.ReadOnly)
 	wantShmBytes(t, "peer Open of the bare name", p.shmRead(id, 0, 5), []byte("local"))
-	bare2 := uniqueName(t)
 	id2, _, _ := p.shmCreate(bare2, 4096)
 	p.shmWrite(id2, 0, []byte("bare"))
 	l2 := openShm(t, `Local\`+bare2, shm.ReadOnly)
@@ -353,8 +352,9 @@ func testShmLocalIsDefault(t *testing.T) {
 
 // testShmGlobalIsAnother: `Global\NAME` is another object than `Local\NAME`.
 func testShmGlobalIsAnother(t *testing.T) {
-	bare := uniqueName(t)
+	bare := shmName(t)
 	global := `Global\` + bare
+	sweepShm(t, global)
 	g, err := shm.Create(global, 4096, nil)
 	if err != nil {
 		skipIfGlobalDenied(t, err)
@@ -386,10 +386,11 @@ func testShmGlobalIsAnother(t *testing.T) {
 // testShmCaseSensitive: kernel-object names are case-sensitive, unlike
 // pipe and mailslot names: another case is another name.
 func testShmCaseSensitive(t *testing.T) {
-	name := uniqueName(t) // starts "xipc-"
+	name := shmName(t) // starts "xipc-"
 	m := createShm(t, name, 4096)
 	copy(m.Bytes(), "lower")
 	upper, first := strings.ToUpper(name), "X"+name[1:]
+	sweepShm(t, upper)
 	for _, other := range []string{upper, first, `Local\` + upper} {
 		o, err := shm.Open(other, shm.ReadWrite)
 		wantErr(t, fmt.Sprintf("Open(%q) while only %q exists", other, name), err, errs.ErrNotFound)
@@ -411,6 +412,7 @@ func testShmCaseSensitive(t *testing.T) {
 func testShmLongestName(t *testing.T) {
 	longest := uniqueName(t)
 	longest += strings.Repeat("n", 260-len(`Local\`)-len(longest))
+	sweepShm(t, longest)
 	m := createShm(t, longest, 4096)
 	copy(m.Bytes(), "long")
 	o := openShm(t, `Local\`+longest, shm.ReadOnly)
@@ -468,7 +470,7 @@ func testShmInvalidNames(t *testing.T) {
 // testShmNotFound: Open of a name nobody created fails with ErrNotFound,
 // in an *errs.OpError that names the operation and the object.
 func testShmNotFound(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	for _, access := range []shm.Access{shm.ReadWrite, shm.ReadOnly} {
 		m, err := shm.Open(name, access)
 		wantErr(t, fmt.Sprintf("Open(%q, %v) of a name nobody created", name, access), err, errs.ErrNotFound)
@@ -491,7 +493,7 @@ func testShmNotFound(t *testing.T) {
 // testShmZeroSize: a memory-backed mapping needs a size: 0 (and less) is
 // ErrInvalidParameter, and creates nothing.
 func testShmZeroSize(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	for _, size := range []int64{0, -1, -shmGran} {
 		m, err := shm.Create(name, size, nil)
 		wantErr(t, fmt.Sprintf("Create(%q, %d)", name, size), err, errs.ErrInvalidParameter)
@@ -506,7 +508,7 @@ func testShmZeroSize(t *testing.T) {
 // testShmInvalidAccess: an Access other than ReadWrite and ReadOnly is
 // ErrInvalidParameter, in Open, View and MapFile.
 func testShmInvalidAccess(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, shmGran)
 	f := openShmFile(t, shmTempFile(t, []byte("content")), os.O_RDWR)
 	for _, access := range []shm.Access{-1, 2, 100} {
@@ -547,7 +549,7 @@ var shmViewTests = []subtest{
 // n == 0 maps to the end.
 func testShmViewAtOffset(t *testing.T) {
 	const size = 3*shmGran + 5000
-	m := createShm(t, uniqueName(t), size)
+	m := createShm(t, shmName(t), size)
 	v := viewShm(t, m, shmGran, shmGran, shm.ReadWrite)
 	if len(v.Bytes()) != shmGran {
 		t.Fatalf("View(%d, %d): %d bytes", shmGran, shmGran, len(v.Bytes()))
@@ -574,7 +576,7 @@ func testShmViewAtOffset(t *testing.T) {
 // testShmViewAlignment: an offset that is not a multiple of Granularity
 // (64 KiB; a page is not enough) fails with ErrMappedAlignment.
 func testShmViewAlignment(t *testing.T) {
-	m := createShm(t, uniqueName(t), 3*shmGran)
+	m := createShm(t, shmName(t), 3*shmGran)
 	for _, off := range []int64{1, 4096, shmGran / 2, shmGran - 1, shmGran + 4096, 2*shmGran + 1} {
 		v, err := m.View(off, 10, shm.ReadOnly)
 		wantErr(t, fmt.Sprintf("View(%d, 10)", off), err, errs.ErrMappedAlignment)
@@ -587,7 +589,7 @@ func testShmViewAlignment(t *testing.T) {
 // testShmViewPastEnd: a view that would pass the end of the object, or has
 // a negative offset or size, fails with ErrInvalidParameter.
 func testShmViewPastEnd(t *testing.T) {
-	m := createShm(t, uniqueName(t), 2*shmGran+5000)
+	m := createShm(t, shmName(t), 2*shmGran+5000)
 	size := m.Size() // the object's, which Windows may round up
 	for _, c := range []struct {
 		off int64
@@ -612,7 +614,7 @@ func testShmViewPastEnd(t *testing.T) {
 // testShmViewReadOnlyHandle: a read-only handle gives read-only views; a
 // read-write view of it is ErrAccessDenied.
 func testShmViewReadOnlyHandle(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, 2*shmGran)
 	copy(m.Bytes()[shmGran:], "second")
 	ro := openShm(t, name, shm.ReadOnly)
@@ -634,7 +636,7 @@ func testShmViewReadOnlyHandle(t *testing.T) {
 // access violation that kills the writer, not an error; the object and
 // the other processes are unharmed.
 func testShmReadOnlyWriteFaults(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, 4096)
 	copy(m.Bytes(), "original")
 	p := startPeer(t)
@@ -657,7 +659,7 @@ func testShmReadOnlyWriteFaults(t *testing.T) {
 // testShmCloseTwice: closing a mapping or a view twice is a no-op, in
 // either order.
 func testShmCloseTwice(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, shmGran)
 	v := viewShm(t, m, 0, 0, shm.ReadOnly)
 	for i := range 2 {
@@ -691,7 +693,7 @@ func testShmCloseTwice(t *testing.T) {
 // testShmViewAfterClose: View on a closed handle fails with ErrClosed
 // (ERROR_INVALID_HANDLE).
 func testShmViewAfterClose(t *testing.T) {
-	m := createShm(t, uniqueName(t), shmGran)
+	m := createShm(t, shmName(t), shmGran)
 	closeShm(t, m)
 	v, err := m.View(0, 0, shm.ReadOnly)
 	wantErr(t, "View after Close", err, errs.ErrClosed)
@@ -703,7 +705,7 @@ func testShmViewAfterClose(t *testing.T) {
 // testShmViewAfterCloseWithViewOpen: the same while a view of the handle
 // is still open: the view keeps the object, not the handle.
 func testShmViewAfterCloseWithViewOpen(t *testing.T) {
-	m := createShm(t, uniqueName(t), shmGran)
+	m := createShm(t, shmName(t), shmGran)
 	kept := viewShm(t, m, 0, 0, shm.ReadWrite)
 	closeShm(t, m)
 	v, err := m.View(0, 0, shm.ReadOnly)
@@ -720,7 +722,7 @@ func testShmViewAfterCloseWithViewOpen(t *testing.T) {
 // made while the mapping closes.
 func testShmConcurrent(t *testing.T) {
 	const goroutines, rounds = 8, 50
-	name := uniqueName(t)
+	name := shmName(t)
 	m := createShm(t, name, 4*shmGran)
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -782,7 +784,7 @@ func testShmConcurrent(t *testing.T) {
 // while another goroutine closes the mapping (run it with -race); the
 // slice Bytes returns is not used here, as it may be unmapped already.
 func testShmBytesDuringClose(t *testing.T) {
-	m := createShm(t, uniqueName(t), shmGran)
+	m := createShm(t, shmName(t), shmGran)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -906,7 +908,7 @@ func testShmFileReadOnly(t *testing.T) {
 // testShmFileEmpty: an empty file cannot be mapped with size 0:
 // ErrInvalidParameter; a named one creates no object.
 func testShmFileEmpty(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	path := shmTempFile(t, nil)
 	f := openShmFile(t, path, os.O_RDWR)
 	for _, access := range []shm.Access{shm.ReadWrite, shm.ReadOnly} {
@@ -938,7 +940,7 @@ func testShmFileNegativeSize(t *testing.T) {
 // process, which then maps the same file; the name goes with the last
 // handle, the file stays.
 func testShmFileNamed(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	content := payload(18, 0, 9000)
 	path := shmTempFile(t, content)
 	f := openShmFile(t, path, os.O_RDWR)
@@ -977,7 +979,7 @@ func testShmFileNamed(t *testing.T) {
 // testShmFileNamedExisting: MapFile of a name that exists opens that
 // object (ERROR_ALREADY_EXISTS), whatever file it was given.
 func testShmFileNamedExisting(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	mem := createShm(t, name, 1000)
 	copy(mem.Bytes(), "memory")
 	content := payload(19, 0, 3000)
@@ -1006,7 +1008,7 @@ var shmTypeTests = []subtest{
 // testShmNameOfAnotherType: a name held by a mutex cannot be a mapping
 // (ErrWrongType) until the mutex goes.
 func testShmNameOfAnotherType(t *testing.T) {
-	name := uniqueName(t)
+	name := shmName(t)
 	release := holdOtherType(t, name)
 	f := openShmFile(t, shmTempFile(t, []byte("content")), os.O_RDWR)
 	for _, n := range []string{name, `Local\` + name} {
@@ -1048,6 +1050,31 @@ func (p *peer) crash(req request) error {
 		p.t.Fatalf("peer %d still running %v after %s", p.pid, wait, req.Op)
 	}
 	return p.waitErr
+}
+
+// shmName returns a name unique to this test and this run, which must be
+// free again when the test ends (see sweepShm).
+func shmName(t testing.TB) string {
+	name := uniqueName(t)
+	sweepShm(t, name)
+	return name
+}
+
+// sweepShm checks, when the test ends, after its peers and its handles are
+// gone, that no mapping is left under name. Win32 promises that; on Unix
+// the check also clears the emulation's file that a peer which exited
+// holding the object leaves in /dev/shm (the next Open or Create of the
+// name would).
+func sweepShm(t testing.TB, name string) {
+	t.Cleanup(func() {
+		m, err := shm.Open(name, shm.ReadOnly)
+		if err == nil {
+			t.Errorf("%q still exists after the test closed its handles and its peers ended", name)
+			closeShm(t, m)
+		} else if !errors.Is(err, errs.ErrNotFound) {
+			t.Errorf("Open(%q) at the end of the test: %v; want ErrNotFound", name, err)
+		}
+	})
 }
 
 // createShm creates a mapping that must not fail; t.Cleanup closes it.

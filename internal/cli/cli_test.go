@@ -98,19 +98,22 @@ func tempDir(t *testing.T) string {
 	return dir
 }
 
-// TestScript runs testdata/script/*.txtar. Each script gets $PIPE, a pipe
-// name unique to the script and the run (pipe names are machine-wide on
-// Windows), and the commands:
+// TestScript runs testdata/script/*.txtar. Each script gets $PIPE, $SLOT
+// and $SHM, a pipe, mailslot and shared memory name unique to the script and
+// the run (names are machine-wide on Windows), and the commands:
 //
 //	exits CODE PROG [ARGS...]   run PROG and check its exit status is CODE
 //	mkdata FILE SIZE            write SIZE bytes of varied text lines to FILE
 //	waitbusy NAME               wait until every instance of pipe NAME is taken
+//	waitok PROG [ARGS...]       run PROG until it succeeds (a server is up)
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("PIPE", "xipct-"+randomHex(6))
+			e.Setenv("SLOT", "xipct-slot-"+randomHex(6))
+			e.Setenv("SHM", "xipct-shm-"+randomHex(6))
 			// A race-enabled binary sleeps 1s at exit by default, so that
 			// racing goroutines can still report; the scripts run the
 			// command some hundred times. A race still fails the command
@@ -122,6 +125,7 @@ func TestScript(t *testing.T) {
 			"exits":    cmdExits,
 			"mkdata":   cmdMkdata,
 			"waitbusy": cmdWaitBusy,
+			"waitok":   cmdWaitOK,
 		},
 	})
 }
@@ -186,6 +190,26 @@ func cmdWaitBusy(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("pipe %s never became busy", args[0])
 }
 
+// cmdWaitOK runs a command until it exits 0: how a script knows that a
+// server started in the background is ready, e.g. with `xipc mailslot info`.
+// The last run's stdout and stderr are left for the script to check.
+func cmdWaitOK(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: waitok PROG [ARGS...]")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := ts.Exec(args[0], args[1:]...)
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s never succeeded; last: %v\n%s", strings.Join(args, " "), err, ts.ReadFile("stderr"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // runCLI runs the command in process.
 func runCLI(ctx context.Context, stdin string, args ...string) (code int, stdout, stderr string) {
 	var out, errb syncBuffer
@@ -229,6 +253,26 @@ func TestUsageErrors(t *testing.T) {
 		{"pipe", "cat", "a", "--linger", "soon"},
 		{"pipe", "wait", "a", "--timeout", "0"},
 		{"demo", "nosuch"},
+		{"mailslot"},
+		{"mailslot", "serve"},
+		{"mailslot", "serve", "a", "--max-size", "0"},
+		{"mailslot", "serve", "a", "--max-size", "65537"},
+		{"mailslot", "serve", "a", "--timeout", "-1s"},
+		{"mailslot", "send", "a"},
+		{"mailslot", "send", "a", "b", "--timeout", "-1s"},
+		{"mailslot", "info"},
+		{"mailslot", "info", "a", "b"},
+		{"shm"},
+		{"shm", "create", "a"},
+		{"shm", "create", "a", "0"},
+		{"shm", "create", "a", "-5"},
+		{"shm", "create", "a", "12Q"},
+		{"shm", "create", "a", "9999999999G"},
+		{"shm", "write", "a"},
+		{"shm", "write", "a", "b", "--offset", "-1"},
+		{"shm", "read", "a", "--len", "-1"},
+		{"shm", "read", "a", "--offset", "x"},
+		{"shm", "info"},
 	} {
 		code, stdout, stderr := runCLI(t.Context(), "", args...)
 		if code != ExitUsage {
@@ -261,6 +305,12 @@ func TestVersionAndHelp(t *testing.T) {
 	}
 	if strings.Contains(stdout, "stop-on-stdin-eof") {
 		t.Errorf("pipe serve --help shows the hidden --stop-on-stdin-eof flag")
+	}
+	for _, args := range [][]string{{"mailslot", "serve", "--help"}, {"shm", "create", "--help"}} {
+		code, stdout, _ = runCLI(t.Context(), "", args...)
+		if code != 0 || !strings.Contains(stdout, "--all-users") || strings.Contains(stdout, "stop-on-stdin-eof") {
+			t.Errorf("%q: exit %d, stdout %q; want the flags without the hidden one", args, code, stdout)
+		}
 	}
 }
 

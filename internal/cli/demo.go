@@ -16,18 +16,23 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// A demoSection shows one mechanism with two processes: this one, the
-// client, and a second xipc process that it starts as the server. Each
+// A demoSection shows one mechanism with two processes: this one and xipc
+// processes that it starts, such as the server in the pipe section. Each
 // mechanism adds its section to demoSections.
 type demoSection struct {
 	name  string // what `xipc demo NAME` selects
 	title string
-	run   func(ctx context.Context, d *demo) error
+	// self and peer label the lines of this process and of the processes
+	// it starts: the roles they play, six characters at most.
+	self, peer string
+	run        func(ctx context.Context, d *demo) error
 }
 
 // demoSections run in this order.
 var demoSections = []demoSection{
-	{"pipe", "Named pipes", demoPipe},
+	{"pipe", "Named pipes", "client", "server", demoPipe},
+	{"mailslot", "Mailslots", "reader", "writer", demoMailslot},
+	{"shm", "Shared memory", "this", "other", demoShm},
 }
 
 func newDemoCmd(e *env) *cobra.Command {
@@ -38,10 +43,11 @@ func newDemoCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "demo [" + strings.Join(names, "|") + "]...",
 		Short: "Show each mechanism at work between two processes",
-		Long: `Demo shows each mechanism at work between two processes: this one as the
-client, and a second xipc process, started from the same executable, as the
-server. It prints what each side does. Names are unique to the run, so
-several demos can run at once. Without arguments it shows every mechanism.
+		Long: `Demo shows each mechanism at work between two processes: this one, and
+xipc processes started from the same executable as the other side (the
+server of a pipe, the writers of a mailslot). It prints what each side
+does. Names are unique to the run, so several demos can run at once.
+Without arguments it shows every mechanism.
 
 Mechanisms: ` + strings.Join(names, ", ") + `.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -58,12 +64,13 @@ Mechanisms: ` + strings.Join(names, ", ") + `.`,
 			}
 			exe, err := os.Executable()
 			if err != nil {
-				return fmt.Errorf("demo: cannot find this program to start the server: %w", err)
+				return fmt.Errorf("demo: cannot find this program to start the other side: %w", err)
 			}
 			d := &demo{out: e.stdout, exe: exe, id: demoID()}
-			fmt.Fprintf(d.out, "xipc demo: two processes per mechanism; this process (pid %d) is the client.\n", os.Getpid())
+			fmt.Fprintf(d.out, "xipc demo: two processes per mechanism: this one (pid %d) and xipc processes it starts.\n", os.Getpid())
 			for _, a := range args {
 				s := findSection(a)
+				d.self, d.peer = s.self, s.peer
 				fmt.Fprintf(d.out, "\n== %s (%s) ==\n", s.title, s.name)
 				if err := s.run(cmd.Context(), d); err != nil {
 					return fmt.Errorf("demo %s: %w", s.name, err)
@@ -93,17 +100,24 @@ func demoID() string {
 
 // demo is the state of one `xipc demo` run.
 type demo struct {
-	out io.Writer
-	exe string
-	id  string
+	out        io.Writer
+	exe        string
+	id         string
+	self, peer string // the current section's labels
 }
 
 // name returns a name for an object of this run.
 func (d *demo) name(kind string) string { return "xipc-demo-" + kind + "-" + d.id }
 
-// client prints a line said by the client (this process).
+// client prints a line said by this process (the client in the pipe
+// section).
 func (d *demo) client(format string, args ...any) {
-	fmt.Fprintf(d.out, "  client | "+format+"\n", args...)
+	fmt.Fprintf(d.out, "  %-6s | "+format+"\n", append([]any{d.self}, args...)...)
+}
+
+// said prints a line that the other side said.
+func (d *demo) said(line string) {
+	fmt.Fprintf(d.out, "  %-6s | %s\n", d.peer, line)
 }
 
 // note prints an explanation that neither side says.
@@ -116,13 +130,14 @@ func (d *demo) step(title string) {
 	fmt.Fprintf(d.out, "\n-- %s\n", title)
 }
 
-// demoTimeout bounds each wait for the server, generous for slow machines
+// demoTimeout bounds each wait for the other side, generous for slow machines
 // (Wine starts a process in about a second).
 const demoTimeout = 20 * time.Second
 
-// demoServer is a server process started by the demo. Its standard error
-// is read line by line; expect prints those lines in order, so the output
-// shows both sides in the order things happened.
+// demoServer is an xipc process started by the demo: the server in the
+// pipe section. Its standard output and error are read line by line, as
+// one stream; expect prints those lines in order, so the output shows both
+// sides in the order things happened.
 type demoServer struct {
 	d     *demo
 	cmd   *exec.Cmd
@@ -132,26 +147,30 @@ type demoServer struct {
 	err   error         // its exit status, once done
 }
 
-// startServer runs `xipc ARGS...` as the server. Closing its standard input
-// (stop) asks it to shut down; cancelling ctx kills it.
+// startServer runs `xipc ARGS...` as the other side. Closing its standard
+// input (stop) asks it to shut down; cancelling ctx kills it.
 func (d *demo) startServer(ctx context.Context, args ...string) (*demoServer, error) {
 	cmd := exec.CommandContext(ctx, d.exe, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
 	}
-	stderr, err := cmd.StderrPipe()
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	shown := append([]string{"xipc"}, args...)
-	fmt.Fprintf(d.out, "  server $ %s\n", strings.Join(shown, " "))
+	cmd.Stderr = cmd.Stdout // one stream, in the order the process wrote
+	shown := []string{"xipc"}
+	for _, a := range args {
+		shown = append(shown, shellQuote(a))
+	}
+	fmt.Fprintf(d.out, "  %-6s $ %s\n", d.peer, strings.Join(shown, " "))
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &demoServer{d: d, cmd: cmd, stdin: stdin, lines: make(chan string, 100), done: make(chan struct{})}
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			s.lines <- sc.Text()
 		}
@@ -181,9 +200,9 @@ func (s *demoServer) expectAll(wants ...string) error {
 		case line, ok := <-s.lines:
 			if !ok {
 				<-s.done
-				return fmt.Errorf("server exited (%v) before saying %q", s.err, left[0])
+				return fmt.Errorf("%s exited (%v) before saying %q", s.d.peer, s.err, left[0])
 			}
-			fmt.Fprintf(s.d.out, "  server | %s\n", line)
+			s.d.said(line)
 			for i, w := range left {
 				if strings.Contains(line, w) {
 					left = append(left[:i], left[i+1:]...)
@@ -191,7 +210,7 @@ func (s *demoServer) expectAll(wants ...string) error {
 				}
 			}
 		case <-timer.C:
-			return fmt.Errorf("server did not say %q within %v", left[0], demoTimeout)
+			return fmt.Errorf("%s did not say %q within %v", s.d.peer, left[0], demoTimeout)
 		}
 	}
 	return nil
@@ -212,9 +231,9 @@ func (s *demoServer) stop() error {
 				<-s.done
 				return s.err
 			}
-			fmt.Fprintf(s.d.out, "  server | %s\n", line)
+			s.d.said(line)
 		case <-timer.C:
-			return errors.New("server did not exit after its standard input was closed")
+			return fmt.Errorf("%s did not exit after its standard input was closed", s.d.peer)
 		}
 	}
 }
@@ -232,4 +251,32 @@ func (s *demoServer) kill() {
 		}
 	}()
 	<-s.done
+}
+
+// run runs `xipc ARGS...` to its end, printing what it says, and returns
+// its exit status; an error means it could not run or did not end.
+func (d *demo) run(ctx context.Context, args ...string) (int, error) {
+	s, err := d.startServer(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	err = s.stop()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), nil
+	case err != nil:
+		s.kill()
+		return 0, err
+	}
+	return 0, nil
+}
+
+// shellQuote quotes an argument for a POSIX shell when it needs it, so that
+// the command lines the demo shows can be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,:/=+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -214,6 +214,11 @@ func errString(err error) string {
 		{xipc.ErrBrokenPipe, "ErrBrokenPipe"},
 		{xipc.ErrTimeout, "ErrTimeout"},
 		{xipc.ErrClosed, "ErrClosed"},
+		{xipc.ErrInsufficientBuffer, "ErrInsufficientBuffer"},
+		{xipc.ErrMessageTooLarge, "ErrMessageTooLarge"},
+		{xipc.ErrMappedAlignment, "ErrMappedAlignment"},
+		{xipc.ErrExists, "ErrExists"},
+		{xipc.ErrInvalidParameter, "ErrInvalidParameter"},
 	}
 	name := "error"
 	for _, s := range sentinels {

@@ -46,7 +46,9 @@ If the object exists already, create opens it instead, with its existing
 size, and prints "opened existing Local\NAME (SIZE bytes)"
 (ERROR_ALREADY_EXISTS).
 
-SIZE is a number of bytes, or one with the suffix K, M or G (KiB, MiB, GiB).`,
+SIZE is a number of bytes, or one with the suffix K, M or G (KiB, MiB, GiB).
+On Windows the object's size is SIZE rounded up to whole pages (4 KiB): that
+is the size that Windows reports, and that create prints.`,
 		Example: `  xipc shm create board 64K &
   xipc shm write board hello && xipc shm read board`,
 		Args: exactArgs("NAME", "SIZE"),

@@ -10,7 +10,8 @@ import (
 
 // TestShmInProcess holds an object with `xipc shm create` in this process
 // while write, read and info use it, then cancels the context (Ctrl-C) and
-// checks that the object is gone.
+// checks that the object is gone. The size is a multiple of the page size:
+// Windows reports a mapping's size rounded up to whole pages.
 func TestShmInProcess(t *testing.T) {
 	t.Setenv("XIPC_ROOT", tempDir(t))
 	name := "xipct-inproc-" + randomHex(6)
@@ -19,13 +20,13 @@ func TestShmInProcess(t *testing.T) {
 	var holdErr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"shm", "create", name, "1K", "-v"}, strings.NewReader(""), &syncBuffer{}, &holdErr)
+		done <- run(ctx, []string{"shm", "create", name, "4K", "-v"}, strings.NewReader(""), &syncBuffer{}, &holdErr)
 	}()
 	waitFor(t, func() bool {
 		code, _, _ := runCLI(t.Context(), "", "shm", "info", name)
 		return code == 0
 	})
-	if got, want := holdErr.String(), `created Local\`+name+" (1024 bytes)\n"; got != want {
+	if got, want := holdErr.String(), `created Local\`+name+" (4096 bytes)\n"; got != want {
 		t.Errorf("create stderr %q, want %q", got, want)
 	}
 
@@ -35,7 +36,7 @@ func TestShmInProcess(t *testing.T) {
 		stdout string
 		stderr string // a part of it
 	}{
-		{[]string{"info", name}, 0, "name:  Local\\" + name + "\nsize:  1024 bytes\nalive: yes, held open by at least one other process\n", ""},
+		{[]string{"info", name}, 0, "name:  Local\\" + name + "\nsize:  4096 bytes\nalive: yes, held open by at least one other process\n", ""},
 		{[]string{"write", name, "hello, world"}, 0, "", ""},
 		{[]string{"read", name}, 0, "hello, world\n", ""},
 		{[]string{"write", name, "HELLO", "--raw"}, 0, "", ""},
@@ -44,22 +45,22 @@ func TestShmInProcess(t *testing.T) {
 		{[]string{"read", name}, 0, "J\n", ""},
 		{[]string{"read", name, "--offset", "2"}, 0, "LLO, world\n", ""},
 		{[]string{"read", name, "--offset", "2", "--len", "3"}, 0, "LLO\n", ""},
-		{[]string{"write", name, "--offset", "0x3fe", "x"}, 0, "", ""},
-		{[]string{"read", name, "--offset", "1022"}, 0, "x\n", ""},
-		{[]string{"read", name, "--offset", "1024"}, 0, "\n", ""},
-		{[]string{"write", name, "--offset", "1023", "x"}, 1, "", "2 bytes at offset 1023 pass the end of the 1024-byte object"},
-		{[]string{"write", name, "--offset", "1023", "--raw", "x"}, 0, "", ""},
-		{[]string{"read", name, "--offset", "1000", "--len", "25"}, 1, "", "pass the end"},
-		{[]string{"read", name, "--offset", "1025"}, 1, "", "pass the end"},
+		{[]string{"write", name, "--offset", "0xffe", "x"}, 0, "", ""},
+		{[]string{"read", name, "--offset", "4094"}, 0, "x\n", ""},
+		{[]string{"read", name, "--offset", "4096"}, 0, "\n", ""},
+		{[]string{"write", name, "--offset", "4095", "x"}, 1, "", "2 bytes at offset 4095 pass the end of the 4096-byte object"},
+		{[]string{"write", name, "--offset", "4095", "--raw", "x"}, 0, "", ""},
+		{[]string{"read", name, "--offset", "4072", "--len", "25"}, 1, "", "pass the end"},
+		{[]string{"read", name, "--offset", "4097"}, 1, "", "pass the end"},
 		{[]string{"read", name, "--hex", "--len", "40"}, 0,
 			"00000000  4a 00 4c 4c 4f 2c 20 77  6f 72 6c 64 00 00 00 00  |J.LLO, world....|\n" +
 				"00000010  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n" +
 				"00000020  00 00 00 00 00 00 00 00                           |........|\n" +
 				"00000028\n", ""},
-		{[]string{"read", name, "--hex", "--offset", "1008"}, 0,
-			"000003f0  00 00 00 00 00 00 00 00  00 00 00 00 00 00 78 78  |..............xx|\n" +
-				"00000400\n", ""},
-		{[]string{"create", name, "64", "--stop-on-stdin-eof"}, 0, "", `opened existing Local\` + name + " (1024 bytes)\n"},
+		{[]string{"read", name, "--hex", "--offset", "4080"}, 0,
+			"00000ff0  00 00 00 00 00 00 00 00  00 00 00 00 00 00 78 78  |..............xx|\n" +
+				"00001000\n", ""},
+		{[]string{"create", name, "64", "--stop-on-stdin-eof"}, 0, "", `opened existing Local\` + name + " (4096 bytes)\n"},
 	} {
 		code, stdout, stderr := runCLI(t.Context(), "", append([]string{"shm"}, c.args...)...)
 		if code != c.code || stdout != c.stdout || !strings.Contains(stderr, c.stderr) || (c.stderr == "" && stderr != "") {

@@ -102,6 +102,30 @@ type peer struct {
 // startPeer starts a peer process; t.Cleanup ends it.
 func startPeer(t testing.TB) *peer {
 	t.Helper()
+	return startPeers(t, 1)[0]
+}
+
+// startPeers starts n peer processes at once, so that their start-ups
+// (slow under the race detector and Wine) overlap; t.Cleanup ends them.
+func startPeers(t testing.TB, n int) []*peer {
+	t.Helper()
+	ps := make([]*peer, n)
+	hellos := make([]<-chan reply, n)
+	for i := range ps {
+		ps[i] = launchPeer(t)
+		hellos[i] = ps[i].send(request{Op: "hello"})
+	}
+	for i, p := range ps {
+		if r := p.await(hellos[i], "hello"); r.Pid != p.pid {
+			t.Fatalf("peer says its pid is %d; the test started pid %d", r.Pid, p.pid)
+		}
+	}
+	return ps
+}
+
+// launchPeer starts a peer process without waiting for it to be ready.
+func launchPeer(t testing.TB) *peer {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		exe = os.Args[0]
@@ -123,9 +147,6 @@ func startPeer(t testing.TB) *peer {
 	p.pid = p.cmd.Process.Pid
 	go p.readReplies(stdout)
 	t.Cleanup(p.stop)
-	if r := p.do(request{Op: "hello"}); r.Pid != p.pid {
-		t.Fatalf("peer says its pid is %d; the test started pid %d", r.Pid, p.pid)
-	}
 	return p
 }
 

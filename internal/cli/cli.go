@@ -174,7 +174,8 @@ func newRoot(e *env) *cobra.Command {
 semantics on every OS: the real Win32 API on Windows, an emulation on
 Linux. This command serves, calls and inspects them from a shell.
 
-On Linux the objects live under $XIPC_ROOT (default /tmp/.xipc).`,
+On Linux pipes and mailslots live under $XIPC_ROOT (default /tmp/.xipc),
+shared memory in /dev/shm.`,
 		Version:       programVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,

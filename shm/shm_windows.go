@@ -97,6 +97,15 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 	// fail a read-only mapping larger than its file with
 	// ERROR_NOT_ENOUGH_MEMORY, and one of an empty file with
 	// ERROR_FILE_INVALID.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, false, err
+	}
+	// On Windows, Stat of a closed file asks Windows about
+	// INVALID_HANDLE_VALUE; ask the file whether it is open first.
+	if err := rc.Control(func(uintptr) {}); err != nil {
+		return nil, false, closedFile(f, err)
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, false, err
@@ -121,10 +130,6 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 			return nil, false, err
 		}
 	}
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil, false, err
-	}
 	var h windows.Handle
 	var existed bool
 	var cerr error
@@ -137,13 +142,20 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 		// and leaves the file alone.
 		h, existed, cerr = createMapping(windows.Handle(fd), sa, prot, size, name)
 	}); err != nil {
-		return nil, false, err
+		return nil, false, closedFile(f, err)
 	}
 	if cerr != nil {
 		return nil, false, cerr
 	}
 	m, err := attach(h)
 	return m, existed, err
+}
+
+// closedFile is the error of a file whose handle could not be had: closed
+// (the runtime's "use of closed file", which package os reports as
+// os.ErrClosed, as MapFile does on Unix).
+func closedFile(f *os.File, err error) error {
+	return errs.New(errs.ErrClosed, &os.PathError{Op: "mapfile", Path: f.Name(), Err: fmt.Errorf("%w (%v)", os.ErrClosed, err)})
 }
 
 // createMapping is CreateFileMapping: a new object, or (existed) the

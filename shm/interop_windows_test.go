@@ -61,7 +61,17 @@ func testInteropGoCreates(t *testing.T, dir string) {
 	} {
 		name := winName(t)
 		create, open := strings.ReplaceAll(c.create, "NAME", name), strings.ReplaceAll(c.open, "NAME", name)
-		m := mustCreate(t, create, size)
+		m, err := Create(create, size, nil)
+		if errors.Is(err, errs.ErrAccessDenied) && strings.HasPrefix(create, `Global\`) {
+			// Outside session 0 that takes SeCreateGlobalPrivilege
+			// (administrators and services have it; Wine grants it).
+			t.Logf("skipped %s: %v", create, err)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Create(%q): %v", create, err)
+		}
+		t.Cleanup(func() { _ = m.Close() }) // closing twice is a no-op
 		half := int64(size / 2)
 		fill(m.Bytes()[:half], 0, 1)
 

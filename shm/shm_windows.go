@@ -104,7 +104,7 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 	// On Windows, Stat of a closed file asks Windows about
 	// INVALID_HANDLE_VALUE; ask the file whether it is open first.
 	if err := rc.Control(func(uintptr) {}); err != nil {
-		return nil, false, closedFile(f, err)
+		return nil, false, closedFile(f)
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -142,7 +142,7 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 		// and leaves the file alone.
 		h, existed, cerr = createMapping(windows.Handle(fd), sa, prot, size, name)
 	}); err != nil {
-		return nil, false, closedFile(f, err)
+		return nil, false, closedFile(f)
 	}
 	if cerr != nil {
 		return nil, false, cerr
@@ -151,11 +151,11 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 	return m, existed, err
 }
 
-// closedFile is the error of a file whose handle could not be had: closed
-// (the runtime's "use of closed file", which package os reports as
-// os.ErrClosed, as MapFile does on Unix).
-func closedFile(f *os.File, err error) error {
-	return errs.New(errs.ErrClosed, &os.PathError{Op: "mapfile", Path: f.Name(), Err: fmt.Errorf("%w (%v)", os.ErrClosed, err)})
+// closedFile is the error for a file whose handle Control could not lend
+// (the runtime's unexported "use of closed file"): os.ErrClosed, as
+// package os reports a closed file elsewhere and as MapFile does on Unix.
+func closedFile(f *os.File) error {
+	return &os.PathError{Op: "map", Path: f.Name(), Err: os.ErrClosed}
 }
 
 // createMapping is CreateFileMapping: a new object, or (existed) the

@@ -576,3 +576,76 @@ func dacl(t testing.TB, h windows.Handle) map[string]windows.ACCESS_MASK {
 	}
 	return aces
 }
+
+// TestWindowsNoQueryRight: an object of another program whose DACL lets
+// this user map it but not query it (no SECTION_QUERY): Open still works,
+// and finds the size from a view (VirtualQuery), in whole pages, also for
+// a file-backed section.
+func TestWindowsNoQueryRight(t *testing.T) {
+	tok, err := windows.OpenCurrentProcessToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := tok.GetTokenUser()
+	tok.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SECTION_MAP_READ | SECTION_MAP_WRITE, for this user only.
+	sd, err := windows.SecurityDescriptorFromString(fmt.Sprintf("D:P(A;;0x6;;;%s)", u.User.Sid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := &windows.SecurityAttributes{Length: uint32(unsafe.Sizeof(windows.SecurityAttributes{})), SecurityDescriptor: sd}
+
+	content := make([]byte, 9000)
+	fill(content, 0, 11)
+	f := openFile(t, tempFile(t, content), os.O_RDWR)
+	for _, c := range []struct {
+		what string
+		file windows.Handle
+		size int64
+	}{
+		{"memory", windows.InvalidHandle, 10000},
+		{"file", windows.Handle(f.Fd()), 0},
+	} {
+		name := `Local\` + winName(t)
+		p, err := windows.UTF16PtrFromString(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := windows.CreateFileMapping(c.file, sa, windows.PAGE_READWRITE, 0, uint32(c.size), p)
+		if err != nil {
+			t.Fatalf("CreateFileMapping(%s): %v", c.what, err)
+		}
+		if c.file == windows.InvalidHandle {
+			m, err := Open(name, ReadWrite)
+			if err != nil {
+				t.Fatalf("Open(%s): %v", c.what, err)
+			}
+			fill(m.Bytes(), 0, 11)
+			mustClose(t, m)
+		}
+		if _, err := openFileMapping(windows.FILE_MAP_READ|sectionQuery, false, p); err != windows.ERROR_ACCESS_DENIED {
+			t.Errorf("OpenFileMapping(%s, with SECTION_QUERY): %v; want ERROR_ACCESS_DENIED: the DACL is not enforced", c.what, err)
+		}
+		for _, access := range []Access{ReadOnly, ReadWrite} {
+			m, err := Open(name, access)
+			if err != nil {
+				t.Fatalf("Open(%s, %d) without SECTION_QUERY: %v", c.what, access, err)
+			}
+			if m.Size() != 12288 || len(m.Bytes()) != 12288 {
+				t.Errorf("Open(%s, %d) without SECTION_QUERY: Size() = %d, %d bytes; want 12288", c.what, access, m.Size(), len(m.Bytes()))
+			}
+			wantPattern(t, "Open without SECTION_QUERY", m.Bytes()[:9000], 0, 11)
+			mustClose(t, m)
+		}
+		_, err = Create(name, 10000, nil)
+		if !errors.Is(err, errs.ErrAccessDenied) {
+			t.Errorf("Create of an existing %s mapping the DACL lets this user only map: %v; want ErrAccessDenied", c.what, err)
+		}
+		if err := windows.CloseHandle(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

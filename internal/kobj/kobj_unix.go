@@ -168,7 +168,7 @@ func attach(f *os.File, path, typ string) (*Object, error) {
 	}
 	if got := typeOf(f); got != "" && got != typ {
 		f.Close()
-		return nil, errs.New(errs.ErrWrongType, fmt.Errorf("the name belongs to a %s, not a %s", got, typ))
+		return nil, errs.New(errs.ErrWrongType, fmt.Errorf("the name belongs to a %s; wanted a %s", got, typ))
 	}
 	return &Object{File: f, Path: path}, nil
 }

@@ -1,0 +1,83 @@
+package syncobj
+
+import (
+	"math"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// futex_waitv(2), Linux 5.16+: one sleep on several futex words, here the
+// seq words of the objects waited for (shared between processes) and a
+// private word that a context's end sets.
+const (
+	sysFutexWaitv = 449
+	futex32       = 2
+	futexWait     = 0
+	futexWakeOp   = 1
+	futexPrivate  = 128
+)
+
+type futexWaitv struct {
+	val      uint64
+	uaddr    uint64
+	flags    uint32
+	reserved uint32
+}
+
+var noWaitv atomic.Bool // the kernel lacks futex_waitv
+
+// futexWaitAny sleeps until one of words differs from its seq, cancel
+// becomes non-zero, a wake arrives, or max passes.
+func futexWaitAny(words []*uint32, seqs []uint32, cancel *uint32, max time.Duration) error {
+	if !noWaitv.Load() {
+		var v [MaxWait + 1]futexWaitv
+		for i, w := range words {
+			v[i] = futexWaitv{val: uint64(seqs[i]), uaddr: uint64(uintptr(unsafe.Pointer(w))), flags: futex32}
+		}
+		n := len(words)
+		v[n] = futexWaitv{val: 0, uaddr: uint64(uintptr(unsafe.Pointer(cancel))), flags: futex32 | futexPrivate}
+		var ts unix.Timespec
+		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+			return err
+		}
+		deadline := unix.NsecToTimespec(ts.Nano() + max.Nanoseconds())
+		_, _, e := syscall.Syscall6(sysFutexWaitv, uintptr(unsafe.Pointer(&v[0])), uintptr(n+1), 0,
+			uintptr(unsafe.Pointer(&deadline)), uintptr(unix.CLOCK_MONOTONIC), 0)
+		switch e {
+		case 0, unix.EAGAIN, unix.ETIMEDOUT, unix.EINTR:
+			return nil
+		case unix.ENOSYS:
+			noWaitv.Store(true)
+		default:
+			return e
+		}
+	}
+	// Without futex_waitv: sleep on the first word, in short slices so
+	// that the others and cancel are looked at often.
+	slice := max
+	if len(words) > 1 && slice > 5*time.Millisecond {
+		slice = 5 * time.Millisecond
+	}
+	ts := unix.NsecToTimespec(slice.Nanoseconds())
+	_, _, e := syscall.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(words[0])), futexWait,
+		uintptr(seqs[0]), uintptr(unsafe.Pointer(&ts)), 0, 0)
+	switch e {
+	case 0, unix.EAGAIN, unix.ETIMEDOUT, unix.EINTR:
+		return nil
+	}
+	return e
+}
+
+// futexWake wakes every process waiting on w.
+func futexWake(w *uint32) {
+	syscall.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp, math.MaxInt32, 0, 0, 0)
+}
+
+// futexWakePrivate wakes this process's waiters on w.
+func futexWakePrivate(w *uint32) {
+	syscall.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp|futexPrivate, math.MaxInt32, 0, 0, 0)
+}

@@ -34,6 +34,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/futex"
 	"github.com/xipc/xipc/internal/kobj"
 	"github.com/xipc/xipc/internal/names"
 )
@@ -222,7 +223,7 @@ func (o *sysObject) unlockInternal() {
 // changed bumps seq and wakes every waiter, who rechecks.
 func (o *sysObject) changed() {
 	atomic.AddUint32(&o.s.seq, 1)
-	futexWake(&o.s.seq)
+	futex.Wake(&o.s.seq)
 }
 
 func alive(pid int) bool {
@@ -438,7 +439,7 @@ func wait(ctx context.Context, all bool, objs []*sysObject) (int, error) {
 	if ctx.Done() != nil {
 		stop := context.AfterFunc(ctx, func() {
 			atomic.StoreUint32(&cancel, 1)
-			futexWakePrivate(&cancel)
+			futex.WakePrivate(&cancel)
 		})
 		defer stop()
 	}
@@ -458,7 +459,7 @@ func wait(ctx context.Context, all bool, objs []*sysObject) (int, error) {
 		case ctx.Err() != nil || atomic.LoadUint32(&cancel) != 0:
 			return -1, errs.Timeout(ctx, nil)
 		}
-		if err := futexWaitAny(words, seqs, &cancel, abandonCheck); err != nil {
+		if err := futex.WaitAny(words, seqs, &cancel, abandonCheck); err != nil {
 			return -1, err
 		}
 	}

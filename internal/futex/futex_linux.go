@@ -1,4 +1,9 @@
-package syncobj
+// Package futex wraps the Linux futex calls that the emulations sleep in:
+// waits on 32-bit words in memory shared between processes (not
+// FUTEX_PRIVATE), several words at once with futex_waitv, and wakes. Other
+// Unix systems get a millisecond-polling stand-in, enough for the builds
+// there.
+package futex
 
 import (
 	"math"
@@ -28,13 +33,16 @@ type futexWaitv struct {
 	reserved uint32
 }
 
+// MaxWords is the most words WaitAny takes (besides cancel).
+const MaxWords = 64
+
 var noWaitv atomic.Bool // the kernel lacks futex_waitv
 
-// futexWaitAny sleeps until one of words differs from its seq, cancel
+// WaitAny sleeps until one of words differs from its seq, cancel
 // becomes non-zero, a wake arrives, or max passes.
-func futexWaitAny(words []*uint32, seqs []uint32, cancel *uint32, max time.Duration) error {
+func WaitAny(words []*uint32, seqs []uint32, cancel *uint32, max time.Duration) error {
 	if !noWaitv.Load() {
-		var v [MaxWait + 1]futexWaitv
+		var v [MaxWords + 1]futexWaitv
 		for i, w := range words {
 			v[i] = futexWaitv{val: uint64(seqs[i]), uaddr: uint64(uintptr(unsafe.Pointer(w))), flags: futex32}
 		}
@@ -72,12 +80,12 @@ func futexWaitAny(words []*uint32, seqs []uint32, cancel *uint32, max time.Durat
 	return e
 }
 
-// futexWake wakes every process waiting on w.
-func futexWake(w *uint32) {
+// Wake wakes every process waiting on w.
+func Wake(w *uint32) {
 	syscall.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp, math.MaxInt32, 0, 0, 0)
 }
 
-// futexWakePrivate wakes this process's waiters on w.
-func futexWakePrivate(w *uint32) {
+// WakePrivate wakes this process's waiters on w.
+func WakePrivate(w *uint32) {
 	syscall.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakeOp|futexPrivate, math.MaxInt32, 0, 0, 0)
 }

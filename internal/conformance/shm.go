@@ -785,12 +785,15 @@ func testShmConcurrent(t *testing.T) {
 // slice Bytes returns is not used here, as it may be unmapped already.
 func testShmBytesDuringClose(t *testing.T) {
 	m := createShm(t, shmName(t), shmGran)
+	// The callers keep calling during and after Close, with nothing in
+	// their loop that could order them after it (reading the clock there
+	// hid the race from the detector in most runs).
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			<-start
-			for range 100 {
+			for range 200_000 {
 				_, _, _, _ = m.Bytes(), m.Size(), m.Name(), m.Existed()
 			}
 		})

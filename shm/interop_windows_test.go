@@ -321,8 +321,27 @@ type win32Peer struct {
 	cmd      *exec.Cmd
 	in       io.WriteCloser
 	out      *bufio.Reader
-	stderr   strings.Builder
+	stderr   lockedBuffer
 	watchdog *time.Timer
+}
+
+// lockedBuffer collects the peer's stderr, written by exec's copying
+// goroutine while a failing test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // peerTimeout bounds each command; a peer that takes longer is killed, and

@@ -158,8 +158,12 @@ func newMapping(m *sysMapping, name string, access Access, existed bool) (*Mappi
 }
 
 // Bytes returns the view of the whole object. It stays valid until Close;
-// using it afterwards faults.
-func (m *Mapping) Bytes() []byte { return m.view }
+// using it afterwards faults. After Close, Bytes returns nil.
+func (m *Mapping) Bytes() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.view
+}
 
 // Size returns the object's size in bytes.
 func (m *Mapping) Size() int64 { return m.size }
@@ -199,7 +203,7 @@ func (m *Mapping) View(offset int64, n int, access Access) (*View, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.refs == 0 {
+	if m.closed {
 		return nil, m.opErr("view", errs.ErrClosed)
 	}
 	b, err := m.m.mapView(offset, n, access)

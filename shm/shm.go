@@ -165,7 +165,9 @@ func (m *Mapping) Bytes() []byte {
 	return m.view
 }
 
-// Size returns the object's size in bytes.
+// Size returns the object's size in bytes. Windows rounds a memory-backed
+// mapping up to whole pages (4 KiB) and reports that size; Linux keeps the
+// size asked for. File-backed sizes are exact on both.
 func (m *Mapping) Size() int64 { return m.size }
 
 // Name returns the object's name, `Local\NAME` or `Global\NAME`, or the

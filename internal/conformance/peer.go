@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/mailslot"
 	"github.com/xipc/xipc/pipe"
 )
 
@@ -52,19 +53,20 @@ func RunPeerIfAsked() {
 
 // request is one command to a peer; the fields used depend on Op.
 type request struct {
-	Seq     int
-	Op      string
-	ID      int                `json:",omitempty"` // an object of the peer: listener, connection, slot, writer
-	Name    string             `json:",omitempty"`
-	Listen  *pipe.ListenConfig `json:",omitempty"`
-	Dial    *pipe.DialConfig   `json:",omitempty"`
-	Timeout time.Duration      `json:",omitempty"` // dial: 0 means context.Background(); slot writes: the write deadline from now, 0 none
-	Delay   time.Duration      `json:",omitempty"` // reads: pause between reads
-	Data    []byte             `json:",omitempty"`
-	Count   int                `json:",omitempty"`
-	Size    int                `json:",omitempty"`
-	Seed    uint64             `json:",omitempty"`
-	Vary    bool               `json:",omitempty"` // generated messages have varying sizes
+	Seq      int
+	Op       string
+	ID       int                `json:",omitempty"` // an object of the peer: listener, connection, slot, writer
+	Name     string             `json:",omitempty"`
+	Listen   *pipe.ListenConfig `json:",omitempty"`
+	Dial     *pipe.DialConfig   `json:",omitempty"`
+	Mailslot *mailslot.Config   `json:",omitempty"`
+	Timeout  time.Duration      `json:",omitempty"` // dial: 0 means context.Background(); slot writes: the write deadline from now, 0 none
+	Delay    time.Duration      `json:",omitempty"` // reads: pause between reads
+	Data     []byte             `json:",omitempty"`
+	Count    int                `json:",omitempty"`
+	Size     int                `json:",omitempty"`
+	Seed     uint64             `json:",omitempty"`
+	Vary     bool               `json:",omitempty"` // generated messages have varying sizes
 }
 
 // reply answers the request with the same Seq.
@@ -226,7 +228,7 @@ type agent struct {
 type agentOp func(a *agent, req request, r *reply) error
 
 // agentOps are the commands of every suite, by name.
-var agentOps = joinOps(commonOps, pipeOps)
+var agentOps = joinOps(commonOps, pipeOps, mailslotOps)
 
 func joinOps(sets ...map[string]agentOp) map[string]agentOp {
 	all := map[string]agentOp{}

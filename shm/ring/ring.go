@@ -378,8 +378,8 @@ func align8(n int) uint64 { return uint64(n+7) &^ 7 }
 
 // Reserve waits until n contiguous bytes are free and returns them for the
 // next message to be written in place; Commit publishes it. The slice is
-// valid until Commit, the next Reserve (which replaces the reservation) or
-// Close. Reserve fails with ErrMessageTooLarge for n > MaxMessage, with
+// valid until Commit, the next Reserve or Close. A Reserve replaces the
+// reservation before it, if any; one that fails leaves none. Reserve fails with ErrMessageTooLarge for n > MaxMessage, with
 // ErrBrokenPipe once the consumer has closed or died, and with an error
 // matching ErrTimeout and the context's error if ctx ends first.
 func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
@@ -390,12 +390,14 @@ func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 		return nil, r.opErr("reserve", errs.ErrClosed)
 	case r.role != Producer:
 		return nil, r.opErr("reserve", errs.New(errs.ErrAccessDenied, errors.New("reserve on the consumer's handle")))
+	}
+	r.resvCap = -1
+	switch {
 	case n < 0:
 		return nil, r.opErr("reserve", errs.New(errs.ErrInvalidParameter, fmt.Errorf("negative size %d", n)))
 	case n > r.max:
 		return nil, r.opErr("reserve", errs.New(errs.ErrMessageTooLarge, fmt.Errorf("%d bytes; the most a ring of %d bytes carries is %d", n, r.size, r.max)))
 	}
-	r.resvCap = -1
 	start, need := r.pos, msgHeader+align8(n)
 	if room := r.size - r.pos&r.mask; need > room {
 		start += room // a wrap marker fills the rest of the data area

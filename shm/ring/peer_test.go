@@ -143,6 +143,7 @@ func peerEcho(args []string) error {
 		return err
 	}
 	defer out.Close()
+	fmt.Println("ready")
 	ctx := context.Background()
 	for {
 		m, err := in.Read(ctx)
@@ -178,6 +179,7 @@ func peerSink(args []string) error {
 		return err
 	}
 	defer out.Close()
+	fmt.Println("ready")
 	ctx := context.Background()
 	buf := make([]byte, in.MaxMessage())
 	var total uint64
@@ -203,6 +205,7 @@ func peerUnixEcho(args []string) error {
 		return err
 	}
 	defer c.Close()
+	fmt.Println("ready")
 	buf := make([]byte, 4+(1<<20))
 	for {
 		if _, err := io.ReadFull(c, buf[:4]); err != nil {
@@ -228,7 +231,8 @@ func peerUnixSink(args []string) error {
 		return err
 	}
 	defer c.Close()
-	r := bufio.NewReaderSize(c, 256<<10)
+	fmt.Println("ready")
+	r := bufio.NewReader(c) // small: a 64 KiB read bypasses it
 	buf := make([]byte, 1<<20)
 	var total uint64
 	for {

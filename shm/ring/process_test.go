@@ -15,8 +15,9 @@ import (
 	"github.com/xipc/xipc/shm/ring"
 )
 
-// streamCount is the number of messages of TestStream: ten million, fewer
-// under the race detector or -short; XIPC_RING_MESSAGES overrides.
+// streamCount is the number of messages of TestStream: fullStream (ten
+// million on Linux), fewer under the race detector or -short;
+// XIPC_RING_MESSAGES overrides.
 func streamCount(t *testing.T) int {
 	if s := os.Getenv("XIPC_RING_MESSAGES"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -29,9 +30,9 @@ func streamCount(t *testing.T) int {
 	case testing.Short():
 		return 200_000
 	case raceEnabled:
-		return 1_000_000
+		return min(fullStream, 1_000_000)
 	}
-	return 10_000_000
+	return fullStream
 }
 
 // TestStream sends messages of random sizes with checksums from a producer

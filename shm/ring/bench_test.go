@@ -1,0 +1,270 @@
+package ring_test
+
+// Benchmarks between this process and a peer process (peer_test.go), next
+// to the raw baseline of the same exchange over a unix socket, and the
+// memcpy bandwidth of the machine, so that the ratios come from one run:
+//
+//	go test -run '^$' -bench . ./shm/ring/
+//
+// Latency: a 64-byte ping-pong, reported as one-way percentiles (half the
+// round trip). Throughput: 64 KiB messages one way, copied into the ring
+// by the producer and out of it by the consumer (as a socket copies in and
+// out of the kernel), with memcpy-fraction = ring bandwidth / memcpy
+// bandwidth.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xipc/xipc/shm/ring"
+)
+
+var benchSpins = []struct{ name, spin string }{
+	{"spin", "0s"},     // DefaultSpin, then sleep
+	{"nospin", "-1ns"}, // sleep at once: futex (Linux) or event (Windows) wake-ups only
+}
+
+func spinOpts(b *testing.B, s string) *ring.Options {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &ring.Options{Spin: d}
+}
+
+// reportLatency reports the round trips' percentiles as one-way latencies.
+func reportLatency(b *testing.B, rtts []time.Duration) {
+	slices.Sort(rtts)
+	at := func(q float64) float64 { return float64(rtts[int(q*float64(len(rtts)-1))].Nanoseconds()) }
+	b.ReportMetric(at(0.5)/2, "ns/oneway-p50")
+	b.ReportMetric(at(0.99)/2, "ns/oneway-p99")
+	b.ReportMetric(at(0.5), "ns/rtt-p50")
+}
+
+const latencySize = 64
+
+func BenchmarkLatency(b *testing.B) {
+	for _, s := range benchSpins {
+		b.Run("ring-"+s.name, func(b *testing.B) {
+			opts := spinOpts(b, s.spin)
+			ping := uniqueName(b)
+			out, err := ring.Create(ping, ring.Producer, 64<<10, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer out.Close()
+			in, err := ring.Create(ping+"-pong", ring.Consumer, 64<<10, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer in.Close()
+			p := startPeer(b, "echo", ping, ping+"-pong", s.spin)
+			p.expect("ready", time.Minute)
+			ctx := context.Background()
+			msg := make([]byte, latencySize)
+			rtts := make([]time.Duration, 0, b.N)
+			for i := 0; i < b.N+1000; i++ { // 1000 to warm up
+				if i == 1000 {
+					b.ResetTimer()
+				}
+				start := time.Now()
+				buf, err := out.Reserve(ctx, len(msg))
+				if err != nil {
+					b.Fatal(err)
+				}
+				copy(buf, msg)
+				out.Commit(len(msg))
+				m, err := in.Read(ctx)
+				if err != nil || len(m) != len(msg) {
+					b.Fatal(len(m), err)
+				}
+				in.Release()
+				if i >= 1000 {
+					rtts = append(rtts, time.Since(start))
+				}
+			}
+			b.StopTimer()
+			reportLatency(b, rtts)
+			out.Close()
+			if err := p.wait(10 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.Run("unix", func(b *testing.B) {
+		c, p := unixPeer(b, "unix-echo")
+		defer c.Close()
+		msg := make([]byte, 4+latencySize)
+		binary.LittleEndian.PutUint32(msg, latencySize)
+		reply := make([]byte, len(msg))
+		rtts := make([]time.Duration, 0, b.N)
+		for i := 0; i < b.N+1000; i++ {
+			if i == 1000 {
+				b.ResetTimer()
+			}
+			start := time.Now()
+			if _, err := c.Write(msg); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadFull(c, reply); err != nil {
+				b.Fatal(err)
+			}
+			if i >= 1000 {
+				rtts = append(rtts, time.Since(start))
+			}
+		}
+		b.StopTimer()
+		reportLatency(b, rtts)
+		c.CloseWrite()
+		if err := p.wait(10 * time.Second); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// unixPeer starts a peer command that dials a unix socket, and returns the
+// accepted connection.
+func unixPeer(b *testing.B, cmd string) (*net.UnixConn, *peer) {
+	addr := filepath.Join(b.TempDir(), "s")
+	l, err := net.Listen("unix", addr)
+	if err != nil {
+		b.Skip("no unix sockets:", err)
+	}
+	defer l.Close()
+	p := startPeer(b, cmd, addr)
+	c, err := l.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.expect("ready", time.Minute)
+	return c.(*net.UnixConn), p
+}
+
+const throughputSize = 64 << 10
+
+// ringThroughputSize is the data area of the throughput benchmark: 16
+// messages of 64 KiB, small enough to stay in the shared cache.
+var ringThroughputSize = envInt("XIPC_RING_BENCH_SIZE", 1<<20)
+
+func BenchmarkThroughput64K(b *testing.B) {
+	src := make([]byte, throughputSize)
+	rand.Read(src)
+	for _, s := range benchSpins {
+		b.Run("ring-"+s.name, func(b *testing.B) {
+			opts := spinOpts(b, s.spin)
+			name := uniqueName(b)
+			out, err := ring.Create(name, ring.Producer, ringThroughputSize, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer out.Close()
+			ack, err := ring.Create(name+"-ack", ring.Consumer, ring.MinSize, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ack.Close()
+			p := startPeer(b, "sink", name, name+"-ack", s.spin)
+			p.expect("ready", time.Minute)
+			ctx := context.Background()
+			b.SetBytes(throughputSize)
+			b.ResetTimer()
+			for range b.N {
+				buf, err := out.Reserve(ctx, throughputSize)
+				if err != nil {
+					b.Fatal(err)
+				}
+				copy(buf, src)
+				out.Commit(throughputSize)
+			}
+			out.Close()
+			m, err := ack.Read(ctx)
+			b.StopTimer()
+			if err != nil || binary.LittleEndian.Uint64(m) != uint64(b.N)*throughputSize {
+				b.Fatalf("the sink read %x, %v", m, err)
+			}
+			ack.Release()
+			reportFraction(b)
+			if err := p.wait(10 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.Run("unix", func(b *testing.B) {
+		c, p := unixPeer(b, "unix-sink")
+		defer c.Close()
+		frame := make([]byte, 4+throughputSize)
+		binary.LittleEndian.PutUint32(frame, throughputSize)
+		copy(frame[4:], src)
+		b.SetBytes(throughputSize)
+		b.ResetTimer()
+		for range b.N {
+			if _, err := c.Write(frame); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c.CloseWrite()
+		var total [8]byte
+		_, err := io.ReadFull(c, total[:])
+		b.StopTimer()
+		if err != nil || binary.LittleEndian.Uint64(total[:]) != uint64(b.N)*throughputSize {
+			b.Fatalf("the sink read %x, %v", total, err)
+		}
+		reportFraction(b)
+		if err := p.wait(10 * time.Second); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// reportFraction reports the benchmark's bandwidth as a fraction of
+// memcpy's.
+func reportFraction(b *testing.B) {
+	if e := b.Elapsed(); e > 0 {
+		bw := float64(b.N) * throughputSize / e.Seconds()
+		b.ReportMetric(bw/memcpyBandwidth(), "memcpy-fraction")
+	}
+}
+
+// memcpyBandwidth is copy's bandwidth between two 64 KiB buffers, in bytes
+// per second, measured once per run.
+var memcpyBandwidth = sync.OnceValue(func() float64 {
+	src, dst := make([]byte, throughputSize), make([]byte, throughputSize)
+	best := 0.0
+	for range 5 {
+		start := time.Now()
+		const n = 4096
+		for range n {
+			copy(dst, src)
+		}
+		best = max(best, n*throughputSize/time.Since(start).Seconds())
+	}
+	return best
+})
+
+func BenchmarkMemcpy64K(b *testing.B) {
+	src, dst := make([]byte, throughputSize), make([]byte, throughputSize)
+	b.SetBytes(throughputSize)
+	for b.Loop() {
+		copy(dst, src)
+	}
+}
+
+func envInt(k string, def int) int {
+	if s := os.Getenv(k); s != "" {
+		n, err := strconv.Atoi(s)
+		if err == nil {
+			return n
+		}
+	}
+	return def
+}

@@ -20,10 +20,10 @@ package mailslot
 //   - writers wait once the socket's buffer is full (a few hundred small
 //     messages) instead of never.
 // So when the handle is synchronous, a drainer goroutine moves messages from
-// the slot into a queue in this process (up to drainLimit bytes), reading
-// with a short slot timeout (drainSlice) so that it notices Close. Reads,
-// Info and ErrInsufficientBuffer then work on the queue, as in the Unix
-// emulation; Info and a polling read first drain what the slot holds.
+// the slot into a queue in this process (up to a few MiB), reading with a
+// short slot timeout (drainSlice) so that it notices Close. Reads, Info and
+// ErrInsufficientBuffer then work on the queue, as in the Unix emulation;
+// Info and a polling read first drain what the slot holds.
 //
 // Writing. Each WriteFile is one message; Windows completes it at once. The
 // writer handle is overlapped only so that, under Wine, a write that waits
@@ -77,12 +77,19 @@ const (
 	// synchronous handle: how long Close, Info and a polling read may wait
 	// for it.
 	drainSlice = 10 // milliseconds
-	// drainLimit bounds the bytes the drainer holds for the reader; past
-	// it, messages stay in the slot.
+	// drainLimit is how many bytes the drainer holds for the reader before
+	// writers are told that a write may wait (flagFull), and drainSlack how
+	// many more it takes before it stops: room for the writes already on
+	// their way through synchronous handles, which cannot be stopped.
 	drainLimit = 4 << 20
+	drainSlack = 1 << 20
 	// writeSlice bounds each wait of a write that went pending (Wine with a
 	// full slot), so that it notices Close and a dead slot.
 	writeSlice = 100 * time.Millisecond
+	// ownerCheck is how often a writer looks whether its slot's owner
+	// process has died (without closing the slot): writes in between may
+	// be lost, as to any slot that goes while they are on their way.
+	ownerCheck = 20 * time.Millisecond
 	// markerWait is how long Open waits for a slot it opened to publish
 	// its marker, when the marker it finds is an older slot's.
 	markerWait = 200 * time.Millisecond
@@ -255,21 +262,28 @@ func create(m names.Mailslot, c *Config) (*sysSlot, error) {
 		return nil, err
 	}
 	s := &sysSlot{h: h, max: c.MaxMessageSize, ended: make(chan struct{})}
-	if s.queued = synchronous(h); s.queued {
-		if err := setMailslotInfo(h, drainSlice); err != nil {
-			windows.CloseHandle(h) //nolint:errcheck // err is the one to report
-			return nil, err
-		}
+	s.queued = synchronous(h)
+	if s.queued {
+		err = setMailslotInfo(h, drainSlice)
+	} else {
+		err = iocp.associate(h)
+	}
+	if err != nil {
+		windows.CloseHandle(h) //nolint:errcheck // err is the one to report
+		return nil, err
+	}
+	var flags uint32
+	if s.queued {
+		flags = flagDrained
+	}
+	s.marker = publish(m, c.MaxMessageSize, flags, markerSD)
+	if s.queued {
 		s.scratch = make([]byte, MaxMessage+1)
 		s.arrived = make(chan struct{})
 		s.room = make(chan struct{}, 1)
 		s.drained = make(chan struct{})
 		go s.drainer()
-	} else if err := iocp.associate(h); err != nil {
-		windows.CloseHandle(h) //nolint:errcheck // err is the one to report
-		return nil, err
 	}
-	s.marker = publish(m, c.MaxMessageSize, markerSD)
 	return s, nil
 }
 
@@ -412,8 +426,8 @@ func (s *sysSlot) info() (next, count int, err error) {
 	full, err := s.drainLocked()
 	var kernel int
 	if err == nil && full {
-		// Past drainLimit the rest stays in the slot, where Wine counts at
-		// most one message.
+		// Past the queue's limit the rest stays in the slot, where Wine
+		// counts at most one message.
 		if next, c, ierr := s.infoFile(); ierr == nil && next != NoMessage {
 			kernel = max(c, 1)
 		}
@@ -453,6 +467,9 @@ func (s *sysSlot) close() error {
 		_ = err // ERROR_NOT_FOUND: no read was pending
 	}
 	s.wg.Wait()
+	if s.queued {
+		s.discard()
+	}
 	return windows.CloseHandle(s.h)
 }
 
@@ -470,7 +487,7 @@ func (s *sysSlot) drainer() {
 		default:
 		}
 		s.qmu.Lock()
-		full := s.bytes >= drainLimit
+		full := s.bytes >= drainLimit+drainSlack
 		s.qmu.Unlock()
 		if full {
 			select {
@@ -528,7 +545,8 @@ func (s *sysSlot) receiveLocked() (got bool, err error) {
 }
 
 // drainLocked moves every message the slot holds into the queue, without
-// waiting; full reports that it stopped at drainLimit. s.rmu is held.
+// waiting; full reports that it stopped at the queue's limit. s.rmu is
+// held.
 func (s *sysSlot) drainLocked() (full bool, err error) {
 	if err := setMailslotInfo(s.h, 0); err != nil {
 		return false, err
@@ -540,7 +558,7 @@ func (s *sysSlot) drainLocked() (full bool, err error) {
 	}()
 	for {
 		s.qmu.Lock()
-		full = s.bytes >= drainLimit
+		full = s.bytes >= drainLimit+drainSlack
 		s.qmu.Unlock()
 		if full {
 			return true, nil
@@ -552,11 +570,30 @@ func (s *sysSlot) drainLocked() (full bool, err error) {
 	}
 }
 
+// discard empties a closed slot, so that a write that waits for room in it
+// (a synchronous one that saw room just before the queue filled) ends:
+// under Wine the slot lives on while writers hold it.
+func (s *sysSlot) discard() {
+	if err := setMailslotInfo(s.h, 0); err != nil {
+		return
+	}
+	var n uint32
+	for {
+		err := windows.ReadFile(s.h, s.scratch, &n, nil)
+		if err != nil && err != windows.ERROR_BROKEN_PIPE { // ERROR_SEM_TIMEOUT: empty
+			return
+		}
+	}
+}
+
 func (s *sysSlot) push(msg []byte) {
 	s.qmu.Lock()
 	defer s.qmu.Unlock()
 	s.queue = append(s.queue, msg)
 	s.bytes += len(msg)
+	if s.bytes >= drainLimit && s.bytes-len(msg) < drainLimit {
+		s.marker.setFull(true)
+	}
 	if s.waiting > 0 {
 		close(s.arrived)
 		s.arrived = make(chan struct{})
@@ -570,7 +607,7 @@ func (s *sysSlot) takeLocked(p []byte) (int, error) {
 	if len(p) < len(msg) {
 		return 0, errs.New(errs.ErrInsufficientBuffer, fmt.Errorf("the next message has %d bytes, the buffer %d", len(msg), len(p)))
 	}
-	wasFull := s.bytes >= drainLimit
+	before := s.bytes
 	s.queue[s.head] = nil
 	s.head++
 	s.bytes -= len(msg)
@@ -580,7 +617,10 @@ func (s *sysSlot) takeLocked(p []byte) (int, error) {
 		s.queue = append(s.queue[:0], s.queue[s.head:]...)
 		s.head = 0
 	}
-	if wasFull && s.bytes < drainLimit {
+	if before >= drainLimit && s.bytes < drainLimit {
+		s.marker.setFull(false)
+	}
+	if before >= drainLimit+drainSlack && s.bytes < drainLimit+drainSlack {
 		select {
 		case s.room <- struct{}{}:
 		default:
@@ -591,16 +631,7 @@ func (s *sysSlot) takeLocked(p []byte) (int, error) {
 
 func (s *sysSlot) readQueue(ctx context.Context, p []byte, deadline time.Time) (int, error) {
 	poll := !deadline.IsZero() && !time.Now().Before(deadline)
-	if poll {
-		// What was written before this read must be seen: take it from the
-		// slot now rather than when the drainer comes to it.
-		s.rmu.Lock()
-		_, err := s.drainLocked()
-		s.rmu.Unlock()
-		if err != nil {
-			return 0, err
-		}
-	}
+	drained := false
 	var expired <-chan time.Time
 	var ctxDone <-chan struct{}
 	for {
@@ -612,7 +643,21 @@ func (s *sysSlot) readQueue(ctx context.Context, p []byte, deadline time.Time) (
 		}
 		if poll {
 			s.qmu.Unlock()
-			return 0, errs.ErrTimeout
+			if drained {
+				return 0, errs.ErrTimeout
+			}
+			// What was written before this read must be seen: take it from
+			// the slot now rather than when the drainer comes to it (which
+			// may take drainSlice). Anything queued is older, so the queue
+			// goes first.
+			s.rmu.Lock()
+			_, err := s.drainLocked()
+			s.rmu.Unlock()
+			if err != nil {
+				return 0, err
+			}
+			drained = true
+			continue
 		}
 		arrived := s.arrived
 		s.waiting++
@@ -654,6 +699,8 @@ type slotState struct {
 	state uint32 // stateStarting, stateAlive, stateClosed
 	max   uint32 // the slot's MaxMessageSize
 	pid   uint32 // the owner's process
+	flags uint32 // flagDrained, flagFull
+	_     uint32
 	gen   uint64 // bumped by each owner that takes the mapping
 }
 
@@ -664,6 +711,14 @@ const (
 	stateStarting = 1
 	stateAlive    = 2
 	stateClosed   = 3
+
+	// flagDrained: the reader's drainer empties the slot as messages come,
+	// so a write does not wait (unless flagFull) and writers may use a
+	// synchronous handle, which costs a hundredth of an overlapped write
+	// under Wine.
+	flagDrained = 1
+	// flagFull: the queue holds drainLimit bytes or more; writes may wait.
+	flagFull = 2
 )
 
 // markerNames are the names a slot's marker may have. Global\ reaches
@@ -709,7 +764,7 @@ type marker struct {
 // publish creates (or takes over from writers of an earlier slot of the
 // same name) the marker of a slot just created. Without one, nil: writers
 // then treat the slot as one of another program.
-func publish(m names.Mailslot, maxSize int, sd *windows.SECURITY_DESCRIPTOR) *marker {
+func publish(m names.Mailslot, maxSize int, flags uint32, sd *windows.SECURITY_DESCRIPTOR) *marker {
 	sa := &windows.SecurityAttributes{Length: uint32(unsafe.Sizeof(windows.SecurityAttributes{})), SecurityDescriptor: sd}
 	for _, name := range markerNames(m) {
 		h, err := windows.CreateFileMapping(windows.InvalidHandle, sa, windows.PAGE_READWRITE, 0, markerSize, name)
@@ -728,11 +783,24 @@ func publish(m names.Mailslot, maxSize int, sd *windows.SECURITY_DESCRIPTOR) *ma
 		atomic.StoreUint32(&st.magic, markerMagic)
 		atomic.StoreUint32(&st.max, uint32(maxSize))
 		atomic.StoreUint32(&st.pid, windows.GetCurrentProcessId())
+		atomic.StoreUint32(&st.flags, flags)
 		gen := atomic.AddUint64(&st.gen, 1)
 		atomic.StoreUint32(&st.state, stateAlive)
 		return &marker{h: h, st: st, gen: gen}
 	}
 	return nil
+}
+
+// setFull says whether writes may wait.
+func (mk *marker) setFull(full bool) {
+	if mk == nil {
+		return
+	}
+	if full {
+		atomic.OrUint32(&mk.st.flags, flagFull)
+	} else {
+		atomic.AndUint32(&mk.st.flags, ^uint32(flagFull))
+	}
 }
 
 // close marks the slot closed. It runs before the slot's handle closes, so
@@ -755,6 +823,8 @@ type watch struct {
 	gen  uint64
 	max  int
 	proc windows.Handle // the owner process, or 0 when it cannot be opened
+
+	checked atomic.Int64 // when the owner was last seen alive (UnixNano)
 }
 
 // watchSlot finds the marker of the slot m a writer has just opened: nil
@@ -834,11 +904,28 @@ func (w *watch) ownerDead() bool {
 }
 
 // alive reports whether the slot is still the one opened, not closed, and
-// its owner alive.
+// its owner alive. The owner is looked at once per ownerCheck at most: a
+// wait on a process is a round trip to wineserver under Wine.
 func (w *watch) alive() bool {
-	return atomic.LoadUint64(&w.st.gen) == w.gen &&
-		atomic.LoadUint32(&w.st.state) == stateAlive &&
-		!w.ownerDead()
+	if atomic.LoadUint64(&w.st.gen) != w.gen || atomic.LoadUint32(&w.st.state) != stateAlive {
+		return false
+	}
+	now := time.Now().UnixNano()
+	if now-w.checked.Load() < int64(ownerCheck) {
+		return true
+	}
+	if w.ownerDead() {
+		return false
+	}
+	w.checked.Store(now)
+	return true
+}
+
+// fast reports whether the slot's reader takes messages as they come, so
+// that a write cannot wait.
+func (w *watch) fast() bool {
+	f := atomic.LoadUint32(&w.st.flags)
+	return f&flagDrained != 0 && f&flagFull == 0
 }
 
 func (w *watch) release() {
@@ -856,15 +943,25 @@ func (w *watch) release() {
 
 type sysWriter struct {
 	key      string
+	path     *uint16
 	watch    *watch // nil for a slot without a marker
 	closing  atomic.Bool
 	deadline atomic.Int64 // UnixNano; 0 = none
 
-	mu   sync.Mutex // one write at a time; guards what follows
-	h    windows.Handle
-	ev   windows.Handle // the writes' event
+	mu   sync.Mutex     // one write at a time; guards what follows
+	h    windows.Handle // overlapped: a write that waits ends at the deadline or Close
+	hs   windows.Handle // synchronous, for a slot that makes no write wait; 0 until used
+	ev   windows.Handle // the overlapped writes' event
 	op   *ioOp          // the write in progress: its overlapped and buffer
-	gone bool           // the slot was found gone and h closed
+	gone bool           // the slot was found gone and its handles closed
+}
+
+// openWriter opens a slot for writing. FILE_SHARE_WRITE as well as the
+// documented FILE_SHARE_READ: Wine, like Windows before Vista, refuses a
+// second writer otherwise.
+func openWriter(path *uint16, flags uint32) (windows.Handle, error) {
+	return windows.CreateFile(path, windows.GENERIC_WRITE,
+		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_EXISTING, flags, 0)
 }
 
 func open(m names.Mailslot) (*sysWriter, error) {
@@ -872,10 +969,7 @@ func open(m names.Mailslot) (*sysWriter, error) {
 	if err != nil {
 		return nil, errs.New(errs.ErrInvalidName, err)
 	}
-	// FILE_SHARE_WRITE as well as the documented FILE_SHARE_READ: Wine,
-	// like Windows before Vista, refuses a second writer otherwise.
-	h, err := windows.CreateFile(path, windows.GENERIC_WRITE,
-		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_EXISTING, windows.FILE_FLAG_OVERLAPPED, 0)
+	h, err := openWriter(path, windows.FILE_FLAG_OVERLAPPED)
 	if err != nil {
 		if err == windows.ERROR_PATH_NOT_FOUND {
 			return nil, errs.New(errs.ErrNotFound, err)
@@ -895,7 +989,7 @@ func open(m names.Mailslot) (*sysWriter, error) {
 		}
 		return nil, err
 	}
-	w := &sysWriter{key: m.Key(), watch: wt, h: h, ev: ev, op: &ioOp{}}
+	w := &sysWriter{key: m.Key(), path: path, watch: wt, h: h, ev: ev, op: &ioOp{}}
 	writers.add(w)
 	return w, nil
 }
@@ -920,8 +1014,13 @@ func (w *sysWriter) write(p []byte) (int, error) {
 	if dl := w.deadline.Load(); dl != 0 && time.Now().UnixNano() >= dl {
 		return 0, errs.ErrTimeout
 	}
+	if w.watch != nil && w.watch.fast() {
+		return w.writeSyncLocked(p)
+	}
 	op := w.op
-	op.o = windows.Overlapped{HEvent: w.ev}
+	// The event's low bit set: no completion packet (there is no port) and,
+	// under Wine, no round trip to wineserver to offer one.
+	op.o = windows.Overlapped{HEvent: w.ev | 1}
 	op.buf = p
 	defer func() { op.buf = nil }()
 	err := windows.WriteFile(w.h, p, &op.qty, &op.o)
@@ -930,6 +1029,22 @@ func (w *sysWriter) write(p []byte) (int, error) {
 		n, err = w.waitLocked(op)
 	}
 	if err != nil {
+		return 0, w.writeErr(err)
+	}
+	return int(n), nil
+}
+
+// writeSyncLocked writes p through the synchronous handle; w.mu is held.
+func (w *sysWriter) writeSyncLocked(p []byte) (int, error) {
+	if w.hs == 0 {
+		hs, err := openWriter(w.path, 0)
+		if err != nil {
+			return 0, w.writeErr(err)
+		}
+		w.hs = hs
+	}
+	var n uint32
+	if err := windows.WriteFile(w.hs, p, &n, nil); err != nil {
 		return 0, w.writeErr(err)
 	}
 	return int(n), nil
@@ -996,9 +1111,21 @@ func (w *sysWriter) dropLocked() {
 		return
 	}
 	w.gone = true
-	windows.CloseHandle(w.h) //nolint:errcheck // the slot is gone; nothing to report
-	w.h = 0
+	w.closeHandlesLocked() //nolint:errcheck // the slot is gone; nothing to report
 	writers.remove(w)
+}
+
+// closeHandlesLocked closes the slot handles; w.mu is held.
+func (w *sysWriter) closeHandlesLocked() error {
+	err := windows.CloseHandle(w.h)
+	w.h = 0
+	if w.hs != 0 {
+		if herr := windows.CloseHandle(w.hs); err == nil {
+			err = herr
+		}
+		w.hs = 0
+	}
+	return err
 }
 
 func (w *sysWriter) setWriteDeadline(t time.Time) error {
@@ -1022,8 +1149,7 @@ func (w *sysWriter) close() error {
 	var err error
 	if !w.gone {
 		writers.remove(w)
-		err = windows.CloseHandle(w.h)
-		w.h = 0
+		err = w.closeHandlesLocked()
 	}
 	windows.CloseHandle(w.ev) //nolint:errcheck // err is the handle's
 	if w.watch != nil {

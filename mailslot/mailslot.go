@@ -161,9 +161,11 @@ func (s *Slot) ReadContext(ctx context.Context, p []byte) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, s.opErr("read", errs.Timeout(ctx, nil))
 	}
-	deadline, _ := ctx.Deadline()
+	deadline, hasDeadline := ctx.Deadline()
 	n, err := s.s.read(ctx, p, deadline)
-	if err != nil && ctx.Err() != nil && errors.Is(err, errs.ErrTimeout) {
+	if err != nil && errors.Is(err, errs.ErrTimeout) &&
+		(ctx.Err() != nil || hasDeadline && !time.Now().Before(deadline)) {
+		// The context's own timer may not have fired yet: it still ended.
 		err = errs.Timeout(ctx, nil)
 	}
 	return n, s.opErr("read", err)

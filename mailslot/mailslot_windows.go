@@ -86,10 +86,6 @@ const (
 	// writeSlice bounds each wait of a write that went pending (Wine with a
 	// full slot), so that it notices Close and a dead slot.
 	writeSlice = 100 * time.Millisecond
-	// ownerCheck is how often a writer looks whether its slot's owner
-	// process has died (without closing the slot): writes in between may
-	// be lost, as to any slot that goes while they are on their way.
-	ownerCheck = 20 * time.Millisecond
 	// markerWait is how long Open waits for a slot it opened to publish
 	// its marker, when the marker it finds is an older slot's.
 	markerWait = 200 * time.Millisecond
@@ -378,7 +374,7 @@ func (s *sysSlot) readFile(ctx context.Context, p []byte, deadline time.Time) (i
 		if ctx != nil && ctx.Err() != nil {
 			return 0, errs.Timeout(ctx, nil)
 		}
-		return 0, errs.ErrTimeout
+		return 0, timedOut(ctx, deadline)
 	}
 	if r.err != nil {
 		return 0, readErr(r.err)
@@ -393,6 +389,19 @@ func (s *sysSlot) cancel(op *ioOp) ioResult {
 		_ = err // ERROR_NOT_FOUND: it completed; the packet comes anyway
 	}
 	return <-op.done
+}
+
+// timedOut is the error of a read whose deadline passed. When that deadline
+// is ctx's, ctx's own timer is about to fire: wait for it, so that the error
+// matches context.DeadlineExceeded too.
+func timedOut(ctx context.Context, deadline time.Time) error {
+	if ctx != nil {
+		if dl, ok := ctx.Deadline(); ok && !dl.After(deadline) {
+			<-ctx.Done()
+			return errs.Timeout(ctx, nil)
+		}
+	}
+	return errs.ErrTimeout
 }
 
 func readErr(err error) error {
@@ -644,7 +653,7 @@ func (s *sysSlot) readQueue(ctx context.Context, p []byte, deadline time.Time) (
 		if poll {
 			s.qmu.Unlock()
 			if drained {
-				return 0, errs.ErrTimeout
+				return 0, timedOut(ctx, deadline)
 			}
 			// What was written before this read must be seen: take it from
 			// the slot now rather than when the drainer comes to it (which
@@ -674,7 +683,7 @@ func (s *sysSlot) readQueue(ctx context.Context, p []byte, deadline time.Time) (
 		select {
 		case <-arrived:
 		case <-expired:
-			err = errs.ErrTimeout
+			err = timedOut(ctx, deadline)
 		case <-ctxDone:
 			err = errs.Timeout(ctx, nil)
 		case <-s.ended:
@@ -823,8 +832,6 @@ type watch struct {
 	gen  uint64
 	max  int
 	proc windows.Handle // the owner process, or 0 when it cannot be opened
-
-	checked atomic.Int64 // when the owner was last seen alive (UnixNano)
 }
 
 // watchSlot finds the marker of the slot m a writer has just opened: nil
@@ -904,21 +911,13 @@ func (w *watch) ownerDead() bool {
 }
 
 // alive reports whether the slot is still the one opened, not closed, and
-// its owner alive. The owner is looked at once per ownerCheck at most: a
-// wait on a process is a round trip to wineserver under Wine.
+// its owner alive. Looking at the owner costs a system call on each write
+// (a round trip to wineserver under Wine), but a write right after the
+// owner died must fail.
 func (w *watch) alive() bool {
-	if atomic.LoadUint64(&w.st.gen) != w.gen || atomic.LoadUint32(&w.st.state) != stateAlive {
-		return false
-	}
-	now := time.Now().UnixNano()
-	if now-w.checked.Load() < int64(ownerCheck) {
-		return true
-	}
-	if w.ownerDead() {
-		return false
-	}
-	w.checked.Store(now)
-	return true
+	return atomic.LoadUint64(&w.st.gen) == w.gen &&
+		atomic.LoadUint32(&w.st.state) == stateAlive &&
+		!w.ownerDead()
 }
 
 // fast reports whether the slot's reader takes messages as they come, so

@@ -449,7 +449,9 @@ func TestOneOfEachSide(t *testing.T) {
 
 func TestCreateAndOpenErrors(t *testing.T) {
 	name := uniqueName(t)
-	for _, size := range []int{0, -1, 1000, ring.MinSize / 2, 3 * ring.MinSize, 2 * ring.MaxSize} {
+	tooBig := ring.MaxSize
+	tooBig <<= 1 // a variable: the constant overflows int on 32-bit systems
+	for _, size := range []int{0, -1, 1000, ring.MinSize / 2, 3 * ring.MinSize, ring.MaxSize + 1, tooBig} {
 		if r, err := ring.Create(name, ring.Producer, size, nil); !errors.Is(err, errs.ErrInvalidParameter) {
 			r.Close()
 			t.Errorf("Create of size %d: %v, want ErrInvalidParameter", size, err)

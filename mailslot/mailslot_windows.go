@@ -25,9 +25,12 @@ package mailslot
 // ErrInsufficientBuffer then work on the queue, as in the Unix emulation;
 // Info and a polling read first drain what the slot holds.
 //
-// Writing. Each WriteFile is one message; Windows completes it at once. The
-// writer handle is overlapped only so that, under Wine, a write that waits
-// for room honours the write deadline and Close.
+// Writing. Each WriteFile is one message; Windows completes it at once.
+// Under Wine a write waits while the slot's socket is full, so writers write
+// through an overlapped handle, whose waits end at the write deadline and at
+// Close; except when the slot's marker (below) says that its reader drains
+// it and has room: then no write waits, and a synchronous handle, which
+// costs a hundredth of an overlapped write under Wine, does.
 //
 // Neither Windows (as far as documented) nor Wine reports to a writer that
 // the slot's reader has closed it, and Wine accepts messages larger than the
@@ -319,9 +322,11 @@ func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, 
 		if err == windows.ERROR_INSUFFICIENT_BUFFER {
 			// Win32 kept the message. One over the slot's maximum can only
 			// come from a writer that is not xipc (xipc writers check):
-			// drop it, as the writer should have been refused.
+			// drop it, as the writer should have been refused. Polling:
+			// another Read may take it first.
 			if next, _, ierr := s.infoFile(); ierr == nil && next > s.max {
-				if _, derr := s.readFile(nil, make([]byte, next), time.Time{}); derr == nil {
+				_, derr := s.readFile(nil, make([]byte, next), time.Now())
+				if derr == nil || derr == errs.ErrTimeout {
 					continue
 				}
 			}
@@ -557,6 +562,9 @@ func (s *sysSlot) receiveLocked() (got bool, err error) {
 // waiting; full reports that it stopped at the queue's limit. s.rmu is
 // held.
 func (s *sysSlot) drainLocked() (full bool, err error) {
+	if next, _, err := s.infoFile(); err != nil || next == NoMessage {
+		return false, err // (a zero-length message is next 0)
+	}
 	if err := setMailslotInfo(s.h, 0); err != nil {
 		return false, err
 	}
@@ -776,13 +784,13 @@ type marker struct {
 func publish(m names.Mailslot, maxSize int, flags uint32, sd *windows.SECURITY_DESCRIPTOR) *marker {
 	sa := &windows.SecurityAttributes{Length: uint32(unsafe.Sizeof(windows.SecurityAttributes{})), SecurityDescriptor: sd}
 	for _, name := range markerNames(m) {
+		// A handle with ERROR_ALREADY_EXISTS: writers of an earlier slot
+		// keep its marker; the new generation tells them their slot is
+		// gone. No handle: ERROR_ACCESS_DENIED, no SeCreateGlobalPrivilege.
 		h, err := windows.CreateFileMapping(windows.InvalidHandle, sa, windows.PAGE_READWRITE, 0, markerSize, name)
 		if h == 0 {
-			continue // ERROR_ACCESS_DENIED: no SeCreateGlobalPrivilege
+			continue
 		}
-		// ERROR_ALREADY_EXISTS: writers of an earlier slot keep its
-		// marker; the new generation tells them their slot is gone.
-		_ = err
 		st, err := mapState(h, windows.FILE_MAP_READ|windows.FILE_MAP_WRITE)
 		if err != nil {
 			windows.CloseHandle(h) //nolint:errcheck // try the next name
@@ -894,6 +902,9 @@ func readState(st *slotState) *watch {
 			return nil
 		}
 		w := &watch{st: st, gen: g1, max: int(mx)}
+		if pid == windows.GetCurrentProcessId() {
+			return w // alive while this runs
+		}
 		if proc, err := windows.OpenProcess(windows.SYNCHRONIZE, false, pid); err == nil {
 			w.proc = proc
 		}
@@ -1143,7 +1154,10 @@ func (w *sysWriter) close() error {
 	if !w.closing.CompareAndSwap(false, true) {
 		return errs.ErrClosed
 	}
-	w.mu.Lock() // a pending write sees closing within writeSlice
+	// A pending overlapped write sees closing within writeSlice. (A
+	// synchronous one that raced with the slot's queue filling up waits
+	// until the reader reads or closes the slot.)
+	w.mu.Lock()
 	defer w.mu.Unlock()
 	var err error
 	if !w.gone {

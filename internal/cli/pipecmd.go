@@ -542,7 +542,11 @@ func wait(ctx context.Context, name string, timeout time.Duration) error {
 		switch {
 		case errors.Is(err, xipc.ErrNotFound):
 			missing = err
-		case ctx.Err() == nil:
+		case ctx.Err() == nil && !errors.Is(err, xipc.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded):
+			// Dial reports its deadline when it passes, which can be a
+			// moment before ctx notices: a timeout is ctx's end. (On Unix
+			// it may be net's "i/o timeout", which is DeadlineExceeded but
+			// not ErrTimeout.)
 			return err
 		case missing == nil || errors.Is(err, xipc.ErrBusy):
 			return fmt.Errorf("%w (waited %v)", err, timeout)

@@ -171,7 +171,11 @@ type Ring struct {
 	size uint64 // len(data), a power of two
 	mask uint64
 	max  int
-	spin time.Duration
+
+	// spin is Options.Spin; budget is how long the next wait spins: up
+	// to spin, halved by each wait that spins in vain, doubled by each
+	// wait that spinning ends.
+	spin, budget time.Duration
 
 	tail, head *uint64 // in the header
 	self, peer ctl
@@ -309,6 +313,7 @@ func attach(m *shm.Mapping, role Role, o *Options, op string) (*Ring, error) {
 	if r.spin == 0 {
 		r.spin = DefaultSpin
 	}
+	r.budget = max(r.spin, 0)
 	prod, cons := newCtl(mem, offProducer), newCtl(mem, offConsumer)
 	r.self, r.peer = prod, cons
 	if role == Consumer {
@@ -570,6 +575,10 @@ func (r *Ring) peerGone() error {
 	return errs.New(errs.ErrBrokenPipe, errors.New("the consumer has closed the ring"))
 }
 
+// minSpin is the least a spinning Ring spins, however little spinning
+// has paid off lately: enough to see a peer that is on a CPU and answering.
+const minSpin = 2 * time.Microsecond
+
 // peerCheck is how often a sleeping waiter looks whether its peer's
 // process is still alive.
 const peerCheck = 100 * time.Millisecond
@@ -583,16 +592,21 @@ func (r *Ring) await(ctx context.Context, ready func() bool) error {
 	if ctx.Err() != nil {
 		return errs.Timeout(ctx, nil)
 	}
-	if r.spin > 0 {
+	if r.budget > 0 {
 		start := time.Now()
 		for i := 1; ; i++ {
 			if ready() {
+				// Spinning pays: let the next wait spin longer.
+				r.budget = min(r.spin, 2*r.budget)
 				return nil
 			}
-			if i%64 == 0 && time.Since(start) >= r.spin {
+			if i%64 == 0 && time.Since(start) >= r.budget {
 				break
 			}
 		}
+		// The peer did not come in time. When the CPUs are busy it may be
+		// our spinning that keeps it from running: spin less next time.
+		r.budget = max(r.budget/2, minSpin)
 	}
 	return r.sleep(ctx, ready)
 }

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,11 +36,37 @@ import (
 const peerEnv = "XIPC_SYNCOBJ_WINDOWS_PEER"
 
 func init() {
-	cmd := os.Getenv(peerEnv)
-	if cmd == "" {
-		return
+	if cmd := os.Getenv(peerEnv); cmd != "" {
+		os.Exit(runPeer(cmd))
 	}
-	os.Exit(runPeer(cmd))
+	// Package initialisation runs on the main thread: what goLocked does
+	// there is seen only from here.
+	initThread = windows.GetCurrentThreadId()
+	ran := make(chan uint32)
+	goLocked(func() { ran <- windows.GetCurrentThreadId() })
+	fromMain := make(chan uint32, 1)
+	runLocked(func() { fromMain <- windows.GetCurrentThreadId() }, nil)
+	lockedThreads = [2]uint32{<-ran, <-fromMain}
+}
+
+var (
+	initThread    uint32
+	lockedThreads [2]uint32
+)
+
+// TestWindowsOwnerNotMainThread: owner threads are never the main thread,
+// which the runtime would park forever instead of ending it, so that a
+// mutex it owned would never be abandoned; not even when the goroutine
+// that starts one is locked to the main thread.
+func TestWindowsOwnerNotMainThread(t *testing.T) {
+	if initThread != mainThread {
+		t.Fatalf("package initialisation ran on thread %d, mainThread is %d", initThread, mainThread)
+	}
+	for i, id := range lockedThreads {
+		if id == mainThread || id == 0 {
+			t.Errorf("locked goroutine %d ran on thread %d; the main thread is %d", i, id, mainThread)
+		}
+	}
 }
 
 func runPeer(cmd string) int {
@@ -201,6 +228,63 @@ func result(t testing.TB, what string, ch <-chan error) error {
 		t.Fatalf("%s did not return", what)
 		return nil
 	}
+}
+
+// BenchmarkMutexUncontended: Lock and Unlock of a free mutex, each a
+// round trip to its owner thread; next to the raw Win32 calls on one
+// locked thread.
+func BenchmarkMutexUncontended(b *testing.B) {
+	b.Run("syncobj", func(b *testing.B) {
+		m, err := CreateMutex("", false, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer m.Close()
+		ctx := context.Background()
+		for b.Loop() {
+			if err := m.Lock(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Unlock(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("nested", func(b *testing.B) {
+		m, err := CreateMutex("", true, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer m.Close()
+		ctx := context.Background()
+		for b.Loop() {
+			if err := m.Lock(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Unlock(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		m.Unlock() //nolint:errcheck // the initial level
+	})
+	b.Run("win32", func(b *testing.B) {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		h, err := windows.CreateMutex(nil, false, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer windows.CloseHandle(h)
+		for b.Loop() {
+			if _, err := windows.WaitForSingleObject(h, windows.INFINITE); err != nil {
+				b.Fatal(err)
+			}
+			if err := windows.ReleaseMutex(h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // TestWindowsRecursion: Lock nests on the owning handle without waiting;

@@ -19,7 +19,7 @@
 // about half the ring; a larger one fails with ErrMessageTooLarge.
 //
 // A call that must wait (Reserve on a full ring, Read on an empty one)
-// first spins for Options.Spin and then sleeps: on a futex word in the
+// first spins (for up to Options.Spin) and then sleeps: on a futex word in the
 // ring's header on Linux, on a named auto-reset event on Windows. The side
 // going to sleep raises a flag in the header first, and the other side
 // makes the wake-up system call only when it sees that flag, so a stream
@@ -91,11 +91,14 @@ const (
 // Options holds the options of Create and Open. A nil *Options means the
 // zero value.
 type Options struct {
-	// Spin is how long a call that has to wait spins, watching the ring,
-	// before it sleeps in the kernel: a peer that answers within the spin
-	// is seen in well under a microsecond, at the cost of a busy CPU while
-	// spinning. Zero means DefaultSpin; a negative value means no spin: the
-	// call sleeps at once.
+	// Spin is the longest a call that has to wait spins, watching the
+	// ring, before it sleeps in the kernel: a peer that answers within the
+	// spin is seen in well under a microsecond, at the cost of a busy CPU
+	// while spinning. The spin adapts: each wait that spins in vain halves
+	// the next one's (down to 2 µs), each that spinning ends doubles it
+	// (up to Spin), so that on CPUs too busy to run both sides at once the
+	// spinning side does not keep its peer from running. Zero means
+	// DefaultSpin; a negative value means no spin: the call sleeps at once.
 	Spin time.Duration
 	// Security says who besides the creating user may open the ring (used
 	// by Create only); the zero value is owner-only.

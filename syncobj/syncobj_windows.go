@@ -670,7 +670,7 @@ func attempt(ctx context.Context, all bool, objs []*sysObject) waitResult {
 
 	switch {
 	case len(owned) == 0:
-		return runWait(ctx, all, objs, false)
+		return runWait(ctx, all, objs, nil, false)
 	case !all:
 		return recursive(ctx, objs, owned[0])
 	}
@@ -682,7 +682,7 @@ func attempt(ctx context.Context, all bool, objs []*sysObject) waitResult {
 // a poll of them decides.
 func recursive(ctx context.Context, objs []*sysObject, j int) waitResult {
 	if j > 0 {
-		if res := runWait(ctx, false, objs[:j], true); res.err != nil || res.r != waitTimeout {
+		if res := runWait(ctx, false, objs[:j], nil, true); res.err != nil || res.r != waitTimeout {
 			return res
 		}
 	}
@@ -755,12 +755,17 @@ func waitAllOwning(ctx context.Context, objs []*sysObject, owned []int) waitResu
 			where = append(where, i)
 		}
 	}
-	res := runWait(ctx, true, rest, false)
+	// The handles that took a level are watched too: closing one ends
+	// the wait.
+	res := runWait(ctx, true, rest, took, false)
 	i, err := res.decode()
 	if res.replan || i < 0 || (err != nil && !errors.Is(err, errs.ErrAbandoned)) {
 		giveBack()
-		if res.err != nil && res.index >= 0 {
+		switch {
+		case res.err != nil && res.index >= 0:
 			res.index = where[res.index]
+		case errors.Is(res.err, errs.ErrClosed):
+			res.index = closedIndex(objs)
 		}
 		return res
 	}
@@ -783,8 +788,8 @@ func contains(s []int, v int) bool {
 
 // runWait waits for objs, none of which owns its mutex: on a new owner
 // thread if one of them is a mutex, else on this goroutine's thread. With
-// poll it only polls.
-func runWait(ctx context.Context, all bool, objs []*sysObject, poll bool) waitResult {
+// poll it only polls. Closing one of watch also ends the wait.
+func runWait(ctx context.Context, all bool, objs, watch []*sysObject, poll bool) waitResult {
 	mutexes := false
 	for _, o := range objs {
 		mutexes = mutexes || o.t == mutexType
@@ -792,12 +797,12 @@ func runWait(ctx context.Context, all bool, objs []*sysObject, poll bool) waitRe
 	if !mutexes {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		return waitHere(ctx, all, objs, poll)
+		return waitHere(ctx, all, objs, watch, poll)
 	}
 	ch := make(chan waitResult, 1)
 	goLocked(func() {
 		t := newOwnerThread()
-		res := waitHere(ctx, all, objs, poll)
+		res := waitHere(ctx, all, objs, watch, poll)
 		book.mu.Lock()
 		serve := t.adopt(all, objs, res)
 		book.mu.Unlock()
@@ -809,8 +814,8 @@ func runWait(ctx context.Context, all bool, objs []*sysObject, poll bool) waitRe
 
 // waitHere waits for objs on the calling goroutine's thread, which is
 // locked: a poll, then (unless poll) an alertable wait until one is taken
-// or the wait is woken.
-func waitHere(ctx context.Context, all bool, objs []*sysObject, poll bool) waitResult {
+// or the wait is woken, also by the close of one of watch.
+func waitHere(ctx context.Context, all bool, objs, watch []*sysObject, poll bool) waitResult {
 	hs := make([]windows.Handle, len(objs))
 	for i, o := range objs {
 		hs[i] = o.h
@@ -832,7 +837,7 @@ func waitHere(ctx context.Context, all bool, objs []*sysObject, poll bool) waitR
 	}
 	defer windows.CloseHandle(th) //nolint:errcheck // nothing to do about it
 	w := &waiter{thread: th}
-	if res, ok := register(w, objs); !ok {
+	if res, ok := register(w, objs, watch); !ok {
 		return res
 	}
 	stop := context.AfterFunc(ctx, func() { w.wake(wakeContext) })
@@ -868,14 +873,18 @@ func waitHere(ctx context.Context, all bool, objs []*sysObject, poll bool) waitR
 	for _, o := range objs {
 		delete(o.waiters, w)
 	}
+	for _, o := range watch {
+		delete(o.waiters, w)
+	}
 	book.mu.Unlock()
 	return res
 }
 
 // register lists w with objs, so that closing one of them, or one of them
-// coming to own its mutex, wakes it. It fails when that has already
-// happened since the wait was planned.
-func register(w *waiter, objs []*sysObject) (waitResult, bool) {
+// coming to own its mutex, wakes it, and with watch, so that closing one of
+// those wakes it. It fails when that has already happened since the wait
+// was planned.
+func register(w *waiter, objs, watch []*sysObject) (waitResult, bool) {
 	book.mu.Lock()
 	defer book.mu.Unlock()
 	for i, o := range objs {
@@ -886,11 +895,18 @@ func register(w *waiter, objs []*sysObject) (waitResult, bool) {
 			return waitResult{replan: true}, false
 		}
 	}
-	for _, o := range objs {
-		if o.waiters == nil {
-			o.waiters = make(map[*waiter]struct{})
+	for _, o := range watch {
+		if o.closed {
+			return waitResult{index: -1, err: errs.ErrClosed}, false
 		}
-		o.waiters[w] = struct{}{}
+	}
+	for _, list := range [][]*sysObject{objs, watch} {
+		for _, o := range list {
+			if o.waiters == nil {
+				o.waiters = make(map[*waiter]struct{})
+			}
+			o.waiters[w] = struct{}{}
+		}
 	}
 	return waitResult{}, true
 }

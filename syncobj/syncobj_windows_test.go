@@ -841,6 +841,38 @@ func TestWindowsCloseWakesWait(t *testing.T) {
 	}
 }
 
+// TestWindowsCloseWakesWaitAll: closing a handle that WaitAll took a
+// recursion level of (it owned its mutex) ends the wait for the rest, with
+// ErrClosed, and abandons the mutex.
+func TestWindowsCloseWakesWaitAll(t *testing.T) {
+	noLeaks(t)
+	name := winName(t)
+	m := mustMutex(t, name, true)
+	other := mustOpenMutex(t, name)
+	e := mustEvent(t, "", false, false)
+	got := make(chan int, 1)
+	errc := async(func() error {
+		i, err := Wait(context.Background(), e, other) // index 1 is other
+		got <- i
+		return err
+	})
+	all := async(func() error { return WaitAll(context.Background(), e, m) })
+	pending(t, "WaitAll(reset event, owned mutex)", all)
+	pending(t, "Wait(reset event, another handle of the mutex)", errc)
+	mustClose(t, m)
+	if err := result(t, "WaitAll", all); !errors.Is(err, errs.ErrClosed) {
+		t.Errorf("WaitAll when the owning handle closes: %v; want ErrClosed", err)
+	}
+	if err := result(t, "Wait", errc); !errors.Is(err, errs.ErrAbandoned) {
+		t.Errorf("Wait for the mutex when its owner closes: %v; want ErrAbandoned", err)
+	}
+	if i := <-got; i != 1 {
+		t.Errorf("Wait returned index %d; want 1", i)
+	}
+	must(t, "Unlock", other.Unlock())
+	wantTimeout(t, "the event", e.Wait(polled()))
+}
+
 // TestWindowsMaxWait: all 64 objects of WaitForMultipleObjects, blocked
 // and woken, and cancelled.
 func TestWindowsMaxWait(t *testing.T) {

@@ -873,6 +873,143 @@ func TestWindowsCloseWakesWaitAll(t *testing.T) {
 	wantTimeout(t, "the event", e.Wait(polled()))
 }
 
+// TestWindowsStress: goroutines, each with handles of its own to two
+// shared mutexes and an event, lock, nest, wait for any and for all with
+// short timeouts, unlock, and sometimes close a handle that owns its mutex
+// (abandoning it) and open it again. Each mutex has one owning handle at
+// a time, nothing hangs, and nothing is left behind.
+func TestWindowsStress(t *testing.T) {
+	noLeaks(t)
+	names := [2]string{winName(t), winName(t)}
+	for _, n := range names {
+		mustMutex(t, n, false) // keeps the names alive between handles
+	}
+	ev := mustEvent(t, winName(t), false, false)
+	var inside [2]atomic.Int32
+	var broken atomic.Bool
+	var ops, owned atomic.Int64
+	deadline := time.Now().Add(3 * time.Second)
+	errc := make(chan error, 6)
+	for g := range 6 {
+		go func() {
+			errc <- func() error {
+				rng := rand.New(rand.NewPCG(uint64(g), 1))
+				var ms [2]*Mutex
+				var depth [2]int
+				open := func(k int) error {
+					m, err := OpenMutex(names[k])
+					ms[k] = m
+					return err
+				}
+				for k := range ms {
+					if err := open(k); err != nil {
+						return err
+					}
+				}
+				defer func() {
+					for k, m := range ms {
+						if depth[k] > 0 {
+							inside[k].Add(-1)
+						}
+						m.Close()
+					}
+				}()
+				took := func(k int, err error) error {
+					if err != nil && !errors.Is(err, errs.ErrAbandoned) {
+						return err
+					}
+					if depth[k] == 0 && inside[k].Add(1) > 1 {
+						broken.Store(true)
+					}
+					owned.Add(1)
+					depth[k]++
+					return nil
+				}
+				for time.Now().Before(deadline) {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(5))*time.Millisecond)
+					k := rng.IntN(2)
+					var err error
+					switch op := rng.IntN(10); {
+					case op < 3:
+						err = ms[k].Lock(ctx)
+						if errors.Is(err, errs.ErrTimeout) || errors.Is(err, context.Canceled) {
+							err = nil
+						} else {
+							err = took(k, err)
+						}
+					case op < 5:
+						var i int
+						i, err = Wait(ctx, ev, ms[0], ms[1])
+						switch {
+						case errors.Is(err, errs.ErrTimeout):
+							err = nil
+						case i == 0 && err == nil:
+						case i > 0:
+							err = took(i-1, err)
+						}
+					case op < 6:
+						err = WaitAll(ctx, ms[0], ms[1])
+						if errors.Is(err, errs.ErrTimeout) {
+							err = nil
+						} else if err == nil || errors.Is(err, errs.ErrAbandoned) {
+							took(0, nil)
+							err = took(1, nil)
+						}
+					case op < 9:
+						if depth[k] > 0 {
+							depth[k]--
+							if depth[k] == 0 {
+								inside[k].Add(-1)
+							}
+							err = ms[k].Unlock()
+						} else if e := ms[k].Unlock(); !errors.Is(e, errs.ErrNotOwner) {
+							err = fmt.Errorf("Unlock of a handle owning nothing: %v", e)
+						}
+					default:
+						if depth[k] > 0 {
+							depth[k] = 0
+							inside[k].Add(-1)
+						}
+						if err = ms[k].Close(); err == nil {
+							err = open(k)
+						}
+					}
+					cancel()
+					ops.Add(1)
+					if rng.IntN(20) == 0 {
+						ev.Set() //nolint:errcheck // checked elsewhere
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			}()
+		}()
+	}
+	for range 6 {
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("a goroutine hung")
+		}
+	}
+	if broken.Load() {
+		t.Error("two handles owned one mutex at once")
+	}
+	t.Logf("%d operations, %d acquisitions", ops.Load(), owned.Load())
+	for _, n := range names {
+		m := mustOpenMutex(t, n)
+		if err := m.Lock(polled()); err != nil && !errors.Is(err, errs.ErrAbandoned) {
+			t.Errorf("Lock after the storm: %v", err)
+		}
+		mustClose(t, m)
+	}
+}
+
 // TestWindowsMaxWait: all 64 objects of WaitForMultipleObjects, blocked
 // and woken, and cancelled.
 func TestWindowsMaxWait(t *testing.T) {

@@ -1096,6 +1096,32 @@ func TestWindowsWrongType(t *testing.T) {
 	}
 }
 
+// TestWindowsGlobal: `Global\NAME` and `Local\NAME` are two objects in a
+// user's session (the emulation keeps them apart too); each Name says its
+// prefix.
+func TestWindowsGlobal(t *testing.T) {
+	noLeaks(t)
+	name := winName(t)
+	g, err := CreateEvent(`Global\`+name, true, true, nil)
+	if errors.Is(err, errs.ErrAccessDenied) {
+		// Outside session 0 that takes SeCreateGlobalPrivilege
+		// (administrators and services have it; Wine grants it).
+		t.Skipf("CreateEvent(Global): %v", err)
+	}
+	must(t, "CreateEvent(Global)", err)
+	closeLater(t, g)
+	l := mustEvent(t, name, true, false)
+	if l.Existed() || l.Name() != `Local\`+name || g.Name() != `Global\`+name {
+		t.Errorf("Local: Existed() = %v, Name() = %q; Global: Name() = %q", l.Existed(), l.Name(), g.Name())
+	}
+	must(t, "Wait on the global event", g.Wait(polled()))
+	wantTimeout(t, "Wait on the local event", l.Wait(polled()))
+	o, err := OpenEvent(`Global\` + name)
+	must(t, "OpenEvent(Global)", err)
+	closeLater(t, o)
+	must(t, "Wait on the global event through OpenEvent", o.Wait(polled()))
+}
+
 // TestWindowsSecurity: the objects' DACLs: owner-only by default (the
 // user, SYSTEM and Administrators), plus the rights Open asks for, for
 // everyone with AllUsers or for the group with Group.

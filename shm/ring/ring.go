@@ -96,8 +96,9 @@ type Options struct {
 	// spin is seen in well under a microsecond, at the cost of a busy CPU
 	// while spinning. The spin adapts: each wait that spins in vain halves
 	// the next one's (down to 2 µs), each that spinning ends doubles it
-	// (up to Spin), so that on CPUs too busy to run both sides at once the
-	// spinning side does not keep its peer from running. Zero means
+	// (up to Spin), and every 64th wait spins for all of Spin to see
+	// whether spinning pays again; so on CPUs too busy to run both sides
+	// at once the spinning side does not keep its peer from running. Zero means
 	// DefaultSpin; a negative value means no spin: the call sleeps at once.
 	Spin time.Duration
 	// Security says who besides the creating user may open the ring (used
@@ -177,8 +178,9 @@ type Ring struct {
 
 	// spin is Options.Spin; budget is how long the next wait spins: up
 	// to spin, halved by each wait that spins in vain, doubled by each
-	// wait that spinning ends.
+	// wait that spinning ends. waits counts the waits, for the probes.
 	spin, budget time.Duration
+	waits        uint64
 
 	tail, head *uint64 // in the header
 	self, peer ctl
@@ -582,6 +584,12 @@ func (r *Ring) peerGone() error {
 // has paid off lately: enough to see a peer that is on a CPU and answering.
 const minSpin = 2 * time.Microsecond
 
+// Every probeEvery-th wait spins for all of Options.Spin. Without probes
+// two sides that have fallen back to sleeping would stay there when the
+// CPUs come free: each answers only after a wake-up, slower than the
+// other's short spin, so no spin would ever succeed again.
+const probeEvery = 64
+
 // peerCheck is how often a sleeping waiter looks whether its peer's
 // process is still alive.
 const peerCheck = 100 * time.Millisecond
@@ -595,15 +603,19 @@ func (r *Ring) await(ctx context.Context, ready func() bool) error {
 	if ctx.Err() != nil {
 		return errs.Timeout(ctx, nil)
 	}
-	if r.budget > 0 {
+	if r.spin > 0 {
+		budget := r.budget
+		if r.waits++; r.waits%probeEvery == 0 {
+			budget = r.spin
+		}
 		start := time.Now()
 		for i := 1; ; i++ {
 			if ready() {
 				// Spinning pays: let the next wait spin longer.
-				r.budget = min(r.spin, 2*r.budget)
+				r.budget = min(r.spin, max(2*r.budget, 2*time.Since(start)))
 				return nil
 			}
-			if i%64 == 0 && time.Since(start) >= r.budget {
+			if i%64 == 0 && time.Since(start) >= budget {
 				break
 			}
 		}

@@ -60,7 +60,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +69,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/winsec"
 )
 
 const (
@@ -1236,67 +1236,39 @@ func dropStaleWriters(key string) bool {
 // for pipes; a writer's handle cannot read a mailslot anyway. The marker
 // grants the same principals read access.
 func securityDescriptors(s Security) (slot, marker *windows.SECURITY_DESCRIPTOR, err error) {
-	owner, extra, err := sddlParts(s)
+	// The principals are resolved once, for both descriptors.
+	_, extra, err := sddlParts(s)
 	if err != nil {
 		return nil, nil, err
 	}
-	var sw, mr strings.Builder
-	sw.WriteString(owner)
-	mr.WriteString(owner)
-	for _, sid := range extra {
-		fmt.Fprintf(&sw, "(A;;GRGW;;;%s)", sid)
-		fmt.Fprintf(&mr, "(A;;GR;;;%s)", sid)
+	group := ""
+	if s.Group != "" {
+		group = extra[len(extra)-1] // its SID: a name is not looked up again
 	}
-	if slot, err = windows.SecurityDescriptorFromString(sw.String()); err != nil {
+	if slot, err = winsec.Descriptor(s.AllUsers, group, "GRGW"); err != nil {
 		return nil, nil, err
 	}
-	if marker, err = windows.SecurityDescriptorFromString(mr.String()); err != nil {
+	if marker, err = winsec.Descriptor(s.AllUsers, group, "GR"); err != nil {
 		return nil, nil, err
 	}
 	return slot, marker, nil
 }
 
-// sddlParts returns the owner-only DACL and the SIDs that Security adds.
+// sddlParts returns the owner-only DACL and the SIDs that Security adds:
+// WD (everyone) for AllUsers, then the group's.
 func sddlParts(s Security) (owner string, extra []string, err error) {
-	tok, err := windows.OpenCurrentProcessToken()
-	if err != nil {
+	if owner, err = winsec.OwnerDACL(); err != nil {
 		return "", nil, err
 	}
-	defer tok.Close()
-	u, err := tok.GetTokenUser()
-	if err != nil {
-		return "", nil, err
-	}
-	owner = fmt.Sprintf("D:P(A;;GA;;;%s)(A;;GA;;;SY)(A;;GA;;;BA)", u.User.Sid)
 	if s.AllUsers {
 		extra = append(extra, "WD")
 	}
 	if s.Group != "" {
-		sid, err := groupSID(s.Group)
+		sid, err := winsec.GroupSID(s.Group)
 		if err != nil {
 			return "", nil, err
 		}
 		extra = append(extra, sid)
 	}
 	return owner, extra, nil
-}
-
-// groupSID resolves a group given as a SID string or as a name.
-func groupSID(g string) (string, error) {
-	if len(g) > 2 && strings.EqualFold(g[:2], "S-") {
-		sid, err := windows.StringToSid(g)
-		if err != nil {
-			return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", g, err))
-		}
-		return sid.String(), nil
-	}
-	sid, _, typ, err := windows.LookupSID("", g)
-	if err != nil {
-		return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", g, err))
-	}
-	switch typ {
-	case windows.SidTypeGroup, windows.SidTypeAlias, windows.SidTypeWellKnownGroup:
-		return sid.String(), nil
-	}
-	return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("%q is not a group", g))
 }

@@ -39,7 +39,6 @@ import (
 	"math"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +48,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/winsec"
 )
 
 const (
@@ -1014,80 +1014,30 @@ func clientConn(h windows.Handle, c *DialConfig) (*sysConn, error) {
 	return newSysConn(h, skip, msg, msg && !c.ByteReadMode, pid, nil), nil
 }
 
+// pipeRights is what Security grants everyone (AllUsers) or a group on a
+// pipe: read/write.
+const pipeRights = "GRGW"
+
+// markerRights is what everyone may do with the marker events: see whether
+// they exist and are set (SYNCHRONIZE|EVENT_QUERY_STATE), as anyone may see
+// pipe names; only the owner may change them.
+const markerRights = "0x00100001"
+
 // securityDescriptor builds the pipe's security descriptor from s: full
 // access for the creating user, SYSTEM and Administrators (what the Unix
 // side's mode 0600 and root amount to), plus read/write for everyone
 // (AllUsers) or for a group.
 func securityDescriptor(s Security) (*windows.SECURITY_DESCRIPTOR, error) {
-	sddl, err := sddlFor(s)
-	if err != nil {
-		return nil, err
-	}
-	return windows.SecurityDescriptorFromString(sddl)
+	return winsec.Descriptor(s.AllUsers, s.Group, pipeRights)
 }
 
+// sddlFor is securityDescriptor's SDDL.
 func sddlFor(s Security) (string, error) {
-	owner, err := ownerDACL()
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	b.WriteString(owner)
-	if s.AllUsers {
-		b.WriteString("(A;;GRGW;;;WD)")
-	}
-	if s.Group != "" {
-		sid, err := groupSID(s.Group)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&b, "(A;;GRGW;;;%s)", sid)
-	}
-	return b.String(), nil
+	return winsec.SDDL(s.AllUsers, s.Group, pipeRights)
 }
 
-// ownerDACL is the owner-only DACL: full access for the process's user,
-// SYSTEM and Administrators.
-func ownerDACL() (string, error) {
-	tok, err := windows.OpenCurrentProcessToken()
-	if err != nil {
-		return "", err
-	}
-	defer tok.Close()
-	u, err := tok.GetTokenUser()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("D:P(A;;GA;;;%s)(A;;GA;;;SY)(A;;GA;;;BA)", u.User.Sid), nil
-}
-
-// markerSecurity is the security descriptor of the marker events: anyone
-// may see whether they exist and are set (SYNCHRONIZE|EVENT_QUERY_STATE),
-// as anyone may see pipe names; only the owner may change them.
+// markerSecurity is the security descriptor of the marker events: the
+// owner-only DACL plus markerRights for everyone.
 func markerSecurity() (*windows.SECURITY_DESCRIPTOR, error) {
-	owner, err := ownerDACL()
-	if err != nil {
-		return nil, err
-	}
-	return windows.SecurityDescriptorFromString(owner + "(A;;0x00100001;;;WD)")
-}
-
-// groupSID resolves a group given as a SID string or as a name.
-func groupSID(g string) (string, error) {
-	if len(g) > 2 && strings.EqualFold(g[:2], "S-") {
-		sid, err := windows.StringToSid(g)
-		if err != nil {
-			return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", g, err))
-		}
-		return sid.String(), nil
-	}
-	sid, _, typ, err := windows.LookupSID("", g)
-	if err != nil {
-		return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", g, err))
-	}
-	switch typ {
-	case windows.SidTypeGroup, windows.SidTypeAlias, windows.SidTypeWellKnownGroup:
-		return sid.String(), nil
-	}
-	return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("%q is not a group", g))
+	return winsec.Descriptor(true, "", markerRights)
 }

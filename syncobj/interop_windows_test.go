@@ -20,28 +20,24 @@ package syncobj
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/windows"
-
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/wintest"
 )
 
 var interopPrograms = []string{"syncpeer"}
 
 func TestInterop(t *testing.T) {
 	noLeaks(t)
-	dir := interopBin(t)
+	dir := wintest.InteropBin(t, "syncobj", interopPrograms...)
 	t.Run("GoHoldsCWaits", func(t *testing.T) { testInteropGoHolds(t, dir) })
 	t.Run("CHoldsGoWaits", func(t *testing.T) { testInteropCHolds(t, dir) })
 	t.Run("Abandoned", func(t *testing.T) { testInteropAbandoned(t, dir) })
@@ -390,125 +386,5 @@ func (p *syncPeer) exit() {
 	p.exited = true
 	if err != nil {
 		p.t.Fatalf("syncpeer exit: %v; stderr: %s", err, p.stderr.String())
-	}
-}
-
-// interopBin returns the directory holding the C programs built for
-// Windows: $XIPC_INTEROP_BIN, or, under Wine, a directory where the test
-// builds them. It fails the test when neither works: these tests must not
-// be skipped quietly.
-func interopBin(t *testing.T) string {
-	t.Helper()
-	how := "build them with\n"
-	for _, p := range interopPrograms {
-		how += fmt.Sprintf("\tx86_64-w64-mingw32-gcc -O2 -o $XIPC_INTEROP_BIN/%s.exe syncobj/testdata/%s.c\n", p, p)
-	}
-	how += "and set XIPC_INTEROP_BIN (scripts/test.sh does both)"
-	if dir := os.Getenv("XIPC_INTEROP_BIN"); dir != "" {
-		if underWine() && strings.HasPrefix(dir, "/") {
-			dir = `Z:` + filepath.FromSlash(dir) // Wine's Z: is the Unix root
-		}
-		for _, p := range interopPrograms {
-			if _, err := os.Stat(filepath.Join(dir, p+".exe")); err != nil {
-				t.Fatalf("XIPC_INTEROP_BIN=%s lacks %s.exe (%v); %s", os.Getenv("XIPC_INTEROP_BIN"), p, err, how)
-			}
-		}
-		return dir
-	}
-	if !underWine() {
-		t.Fatalf("the interop tests need their C programs: %s", how)
-	}
-	dir, err := buildUnderWine(t)
-	if err != nil {
-		t.Fatalf("building the C programs from within Wine: %v; %s", err, how)
-	}
-	return dir
-}
-
-// underWine reports whether the process runs under Wine, whose ntdll
-// exports wine_get_version.
-var underWine = sync.OnceValue(func() bool {
-	return windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil
-})
-
-const (
-	wineShell = `Z:\bin\sh`
-	wineGCC   = "/usr/bin/x86_64-w64-mingw32-gcc"
-)
-
-// buildUnderWine compiles the C programs with the Linux cross-compiler,
-// started through Wine, into a new directory under /tmp (Z:\tmp), removed
-// when the test ends.
-func buildUnderWine(t *testing.T) (string, error) {
-	if _, err := os.Stat(wineShell); err != nil {
-		return "", fmt.Errorf("no Unix shell at %s: %w", wineShell, err)
-	}
-	if _, err := os.Stat(`Z:` + filepath.FromSlash(wineGCC)); err != nil {
-		return "", fmt.Errorf("no %s: %w", wineGCC, err)
-	}
-	dir, err := os.MkdirTemp(`Z:\tmp`, "xipc-interop-")
-	if err != nil {
-		return "", err
-	}
-	t.Cleanup(func() { removeTree(t, dir) })
-	var script strings.Builder
-	fmt.Fprintf(&script, "cd '%s' && {", unixPath(dir))
-	for _, p := range interopPrograms {
-		src, err := os.ReadFile(filepath.Join("testdata", p+".c"))
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(dir, p+".c"), src, 0o644); err != nil {
-			return "", err
-		}
-		fmt.Fprintf(&script, " %s -O2 -o %s.exe %s.c &&", wineGCC, p, p)
-	}
-	script.WriteString(" true; } >build.log 2>&1; echo $? >status.tmp; mv status.tmp status")
-	// Wine runs the shell as a Unix process; the handle it returns cannot
-	// be waited on, so the exit status comes through the status file.
-	proc, err := os.StartProcess(wineShell, []string{"sh", "-c", script.String()},
-		&os.ProcAttr{Files: []*os.File{nil, nil, nil}})
-	if err != nil {
-		return "", fmt.Errorf("starting %s: %w", wineShell, err)
-	}
-	proc.Release() //nolint:errcheck // the handle was never a real one
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	for {
-		status, err := os.ReadFile(filepath.Join(dir, "status"))
-		if err == nil {
-			if s := strings.TrimSpace(string(status)); s != "0" {
-				log, _ := os.ReadFile(filepath.Join(dir, "build.log"))
-				return "", fmt.Errorf("the compiler failed (status %s):\n%s", s, log)
-			}
-			return dir, nil
-		}
-		select {
-		case <-ctx.Done():
-			return "", errors.New("no build status after 3 minutes")
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-// unixPath turns a path on Wine's Z: drive into the Unix path it stands for.
-func unixPath(p string) string {
-	return filepath.ToSlash(p[len(`Z:`):])
-}
-
-// removeTree removes dir file by file: os.RemoveAll fails under Wine 8
-// ("unlinkat: Invalid function") while os.Remove works.
-func removeTree(t *testing.T, dir string) {
-	var paths []string
-	filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
-		if err == nil {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	for i := len(paths) - 1; i >= 0; i-- {
-		if err := os.Remove(paths[i]); err != nil {
-			t.Logf("removing %s: %v", paths[i], err)
-		}
 	}
 }

@@ -62,14 +62,13 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"strings"
 	"sync"
-	"unsafe"
 
 	"golang.org/x/sys/windows"
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/winsec"
 )
 
 const (
@@ -935,69 +934,9 @@ func sharedRights(t objType) uint32 {
 	return semShared
 }
 
-// securityAttributes gives a named object the security descriptor for s:
-// full access for the creating user, SYSTEM and Administrators (what the
-// Unix side's mode 0600 and root amount to), plus rights (waiting and
-// changing the state) for everyone (AllUsers) or for a group. Packages shm
-// and pipe do the same for their objects.
+// securityAttributes gives a named object the security descriptor for s
+// (internal/winsec): owner-only, plus rights (waiting and changing the
+// state) for everyone (AllUsers) or for a group.
 func securityAttributes(s Security, rights uint32) (*windows.SecurityAttributes, error) {
-	owner, err := ownerDACL()
-	if err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	b.WriteString(owner)
-	if s.AllUsers {
-		fmt.Fprintf(&b, "(A;;%#x;;;WD)", rights)
-	}
-	if s.Group != "" {
-		sid, err := groupSID(s.Group)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(&b, "(A;;%#x;;;%s)", rights, sid)
-	}
-	sd, err := windows.SecurityDescriptorFromString(b.String())
-	if err != nil {
-		return nil, err
-	}
-	return &windows.SecurityAttributes{
-		Length:             uint32(unsafe.Sizeof(windows.SecurityAttributes{})),
-		SecurityDescriptor: sd,
-	}, nil
-}
-
-// ownerDACL is the owner-only DACL: full access for the process's user,
-// SYSTEM and Administrators. The process's user does not change.
-var ownerDACL = sync.OnceValues(func() (string, error) {
-	tok, err := windows.OpenCurrentProcessToken()
-	if err != nil {
-		return "", err
-	}
-	defer tok.Close()
-	u, err := tok.GetTokenUser()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("D:P(A;;GA;;;%s)(A;;GA;;;SY)(A;;GA;;;BA)", u.User.Sid), nil
-})
-
-// groupSID resolves a group given as a SID string or as a name.
-func groupSID(g string) (string, error) {
-	if len(g) > 2 && strings.EqualFold(g[:2], "S-") {
-		sid, err := windows.StringToSid(g)
-		if err != nil {
-			return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", g, err))
-		}
-		return sid.String(), nil
-	}
-	sid, _, typ, err := windows.LookupSID("", g)
-	if err != nil {
-		return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("group %q: %w", g, err))
-	}
-	switch typ {
-	case windows.SidTypeGroup, windows.SidTypeAlias, windows.SidTypeWellKnownGroup:
-		return sid.String(), nil
-	}
-	return "", errs.New(errs.ErrInvalidParameter, fmt.Errorf("%q is not a group", g))
+	return winsec.Attributes(s.AllUsers, s.Group, fmt.Sprintf("%#x", rights))
 }

@@ -240,15 +240,8 @@ func (s *sysSlot) nextLocked(fd int, p []byte) (n int, ok bool, err error) {
 func (s *sysSlot) readerRead(fd uintptr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fromSocket := s.head == len(s.queue)
 	var ok bool
 	s.rn, ok, s.rerr = s.nextLocked(int(fd), s.rp)
-	if ok && fromSocket && s.rerr == nil {
-		// Take what else has arrived while we are here: the kernel holds
-		// only a few datagrams, and every one taken lets a blocked writer
-		// go on.
-		s.recvLocked(int(fd)) //nolint:errcheck // the next read sees a lasting error
-	}
 	return ok
 }
 

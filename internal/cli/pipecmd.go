@@ -539,16 +539,24 @@ func wait(ctx context.Context, name string, timeout time.Duration) error {
 		if err == nil {
 			return c.Close()
 		}
+		// Dial reports its deadline when it passes, which can be a moment
+		// before ctx notices; on Unix it may be net's "i/o timeout", which
+		// is context.DeadlineExceeded but not ErrTimeout.
+		timedOut := ctx.Err() != nil || errors.Is(err, xipc.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
 		switch {
 		case errors.Is(err, xipc.ErrNotFound):
 			missing = err
-		case ctx.Err() == nil && !errors.Is(err, xipc.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded):
-			// Dial reports its deadline when it passes, which can be a
-			// moment before ctx notices: a timeout is ctx's end. (On Unix
-			// it may be net's "i/o timeout", which is DeadlineExceeded but
-			// not ErrTimeout.)
+		case !timedOut:
 			return err
-		case missing == nil || errors.Is(err, xipc.ErrBusy):
+		case missing != nil && errors.Is(err, xipc.ErrBusy):
+			// The deadline cut short a Dial, which then says busy whether
+			// or not the pipe exists: look once more, without waiting.
+			c, err := pipe.Dial(context.Background(), name, nil)
+			if err == nil {
+				return c.Close()
+			}
+			return fmt.Errorf("%w (waited %v)", err, timeout)
+		case missing == nil:
 			return fmt.Errorf("%w (waited %v)", err, timeout)
 		}
 		// The pipe does not exist (yet): try again until the timeout.

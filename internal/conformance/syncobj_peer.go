@@ -30,6 +30,8 @@ import (
 //	mutexCount   ID (a mutex), Name (a mapping), Size (offset), Count
 //	             once the 4-byte word at Size+8 is non-zero, Count times: Lock,
 //	             add 1 to the 8-byte counter at Size, Unlock
+//	waitAllLoop  ID, Size (another object's ID), Count
+//	             Count times WaitAll of the two objects
 //	cpuTime      → N: the CPU time the peer process has used, in nanoseconds
 var syncobjOps = map[string]agentOp{
 	"mutexCreate": func(a *agent, req request, r *reply) error {
@@ -92,6 +94,17 @@ var syncobjOps = map[string]agentOp{
 		}
 		return countUnder(m, b[:8], req.Count)
 	}),
+	"waitAllLoop": func(a *agent, req request, _ *reply) error {
+		objs := make([]syncobj.Object, 2)
+		for i, id := range []int{req.ID, req.Size} {
+			o, err := object[syncobj.Object](a, id)
+			if err != nil {
+				return err
+			}
+			objs[i] = o
+		}
+		return waitAllLoop(objs, req.Count)
+	},
 	"cpuTime": func(_ *agent, _ request, r *reply) error {
 		d, err := processCPU()
 		r.N = int(d)
@@ -194,6 +207,18 @@ func dawdle(i int) {
 	if i%8 == 0 {
 		runtime.Gosched()
 	}
+}
+
+// waitAllLoop calls WaitAll of objs n times.
+func waitAllLoop(objs []syncobj.Object, n int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	for i := range n {
+		if err := syncobj.WaitAll(ctx, objs...); err != nil {
+			return fmt.Errorf("WaitAll %d of %d: %w", i+1, n, err)
+		}
+	}
+	return nil
 }
 
 // Test-side calls of those commands.

@@ -124,7 +124,7 @@ func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bo
 		o.unmap()
 		return nil, false, err
 	}
-	o.obj = obj
+	o.setObject(obj)
 	if !created {
 		if err := o.mapExisting(); err != nil {
 			obj.Close()
@@ -139,7 +139,8 @@ func open(k names.Kernel, t objType) (*sysObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &sysObject{t: t, obj: obj, token: uint64(os.Getpid())<<32 | uint64(handleSeq.Add(1))}
+	o := &sysObject{t: t, token: uint64(os.Getpid())<<32 | uint64(handleSeq.Add(1))}
+	o.setObject(obj)
 	if err := o.mapExisting(); err != nil {
 		obj.Close()
 		return nil, err
@@ -174,11 +175,15 @@ func mmap(f *os.File) ([]byte, error) {
 func (o *sysObject) attach(mem []byte) {
 	o.mem = mem
 	o.s = (*shared)(unsafe.Pointer(&mem[0]))
-	if o.obj != nil {
-		var st unix.Stat_t
-		if unix.Fstat(int(o.obj.File.Fd()), &st) == nil {
-			o.ino = st.Ino
-		}
+}
+
+// setObject records the object's file; its inode orders WaitAll's locks,
+// the same in every process.
+func (o *sysObject) setObject(obj *kobj.Object) {
+	o.obj = obj
+	var st unix.Stat_t
+	if unix.Fstat(int(obj.File.Fd()), &st) == nil {
+		o.ino = st.Ino
 	}
 }
 

@@ -330,7 +330,7 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sy
 	if err != nil {
 		err = errs.UnwrapNet(err)
 		switch {
-		case ctx.Err() != nil, errors.Is(err, os.ErrDeadlineExceeded):
+		case ctx.Err() != nil, errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 			// The Dialer may see the deadline before the context does.
 			return nil, 0, errs.Timeout(ctx, errs.ErrBusy)
 		case errors.Is(err, unix.EAGAIN):

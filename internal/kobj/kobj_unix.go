@@ -217,7 +217,15 @@ func linked(f *os.File, path string) bool {
 
 // Close closes the handle; the last handle removes the object.
 func (o *Object) Close() error {
-	if ok, _ := tryLock(o.File, true); ok && linked(o.File, o.Path) {
+	ok, _ := tryLock(o.File, true)
+	if !ok {
+		// Another handle holds it — or is closing at this very moment and
+		// sees ours. Let go and look once more, so that of two last
+		// closers one removes the file.
+		unlock(o.File)
+		ok, _ = tryLock(o.File, true)
+	}
+	if ok && linked(o.File, o.Path) {
 		os.Remove(o.Path)
 	}
 	return o.File.Close()

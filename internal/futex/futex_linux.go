@@ -26,6 +26,8 @@ const (
 	futexPrivate  = 128
 )
 
+type kernelTimespec struct{ sec, nsec int64 }
+
 type futexWaitv struct {
 	val      uint64
 	uaddr    uint64
@@ -52,7 +54,10 @@ func WaitAny(words []*uint32, seqs []uint32, cancel *uint32, max time.Duration) 
 		if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 			return err
 		}
-		deadline := unix.NsecToTimespec(ts.Nano() + max.Nanoseconds())
+		// futex_waitv takes a struct __kernel_timespec: 64-bit fields on
+		// every architecture, unlike unix.Timespec on 32-bit ones.
+		end := ts.Nano() + max.Nanoseconds()
+		deadline := kernelTimespec{sec: end / 1e9, nsec: end % 1e9}
 		_, _, e := syscall.Syscall6(sysFutexWaitv, uintptr(unsafe.Pointer(&v[0])), uintptr(n+1), 0,
 			uintptr(unsafe.Pointer(&deadline)), uintptr(unix.CLOCK_MONOTONIC), 0)
 		switch e {

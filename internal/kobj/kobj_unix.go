@@ -121,7 +121,7 @@ func Create(k names.Kernel, typ string, allUsers bool, group string, init Init) 
 			}
 			return &Object{File: f, Path: path}, true, nil
 		}
-		o, err := attach(f, path, typ)
+		o, err := attach(f, path, typ, false)
 		if errors.Is(err, errGone) {
 			continue
 		}
@@ -140,15 +140,9 @@ func Open(k names.Kernel, typ string) (*Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		o, err := attach(f, path, typ)
+		o, err := attach(f, path, typ, true)
 		if errors.Is(err, errGone) {
 			continue
-		}
-		if err == nil && !othersHold(f) {
-			// Nobody else holds it: what is there is a dead process's
-			// leftover, not a live object.
-			o.Close()
-			return nil, errs.New(errs.ErrNotFound, errors.New("no live object of that name"))
 		}
 		return o, err
 	}
@@ -157,7 +151,9 @@ func Open(k names.Kernel, typ string) (*Object, error) {
 var errGone = errors.New("removed while opening")
 
 // attach takes a shared lock on an existing object's file and checks it.
-func attach(f *os.File, path, typ string) (*Object, error) {
+// With stale, a file that no other process holds is a dead process's
+// leftover, not a live object (whatever its type): ErrNotFound, and it goes.
+func attach(f *os.File, path, typ string, stale bool) (*Object, error) {
 	if err := lockShared(f); err != nil {
 		f.Close()
 		return nil, err
@@ -165,6 +161,10 @@ func attach(f *os.File, path, typ string) (*Object, error) {
 	if !linked(f, path) {
 		f.Close()
 		return nil, errGone
+	}
+	if stale && !othersHold(f) {
+		(&Object{File: f, Path: path}).Close()
+		return nil, errs.New(errs.ErrNotFound, errors.New("no live object of that name"))
 	}
 	if got := typeOf(f); got != "" && got != typ {
 		f.Close()

@@ -114,9 +114,7 @@ func testMutexRecursion(t *testing.T) {
 		t.Fatalf("peer Lock after the third Unlock of three Locks: %v", err)
 	}
 	wantErr(t, "a fourth Unlock of three Locks", m.Unlock(), errs.ErrNotOwner)
-	if err := p.syncDo("unlock", id); err != nil {
-		t.Errorf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", id)
 }
 
 // testMutexPerHandle: a mutex is owned by the handle that locked it, not
@@ -163,14 +161,10 @@ func testMutexNotOwner(t *testing.T) {
 	id := p.syncMustOpen("mutexOpen", name)
 	wantErr(t, "peer Unlock of a free mutex", p.syncDo("unlock", id), errs.ErrNotOwner)
 
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	wantErr(t, "Unlock here while the peer owns the mutex", m.Unlock(), errs.ErrNotOwner)
 	wantErr(t, "Lock (a poll) here after that Unlock", m.Lock(endedCtx()), errs.ErrTimeout)
-	if err := p.syncDo("unlock", id); err != nil {
-		t.Fatalf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", id)
 
 	lock(t, m)
 	wantErr(t, "peer Unlock while this process owns the mutex", p.syncDo("unlock", id), errs.ErrNotOwner)
@@ -199,9 +193,7 @@ func testMutexInitialOwner(t *testing.T) {
 	}
 	wantErr(t, "Unlock of a handle from CreateMutex(initialOwner) of an existing mutex", again.Unlock(), errs.ErrNotOwner)
 	wantErr(t, "its Lock (a poll) while the peer owns the mutex", again.Lock(endedCtx()), errs.ErrTimeout)
-	if err := p.syncDo("unlock", id); err != nil {
-		t.Fatalf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", id)
 
 	// The peer creates one with initialOwner.
 	pid, existed := p.mutexCreate(name2, true)
@@ -210,9 +202,7 @@ func testMutexInitialOwner(t *testing.T) {
 	}
 	m2 := openMutex(t, name2)
 	wantErr(t, "Lock (a poll) of the peer's mutex created with initialOwner", m2.Lock(endedCtx()), errs.ErrTimeout)
-	if err := p.syncDo("unlock", pid); err != nil {
-		t.Fatalf("peer Unlock of its initial ownership: %v", err)
-	}
+	p.syncMust("unlock", pid)
 	lockCtx(t, "Lock (a poll) after the peer unlocked", m2, endedCtx())
 	unlock(t, m2)
 }
@@ -251,9 +241,7 @@ func testMutexAbandonedByKill(t *testing.T) {
 	m := createMutex(t, name, false)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	ch := asyncErr(func() error { return m.Lock(bounded(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock while the peer owns the mutex")
@@ -274,9 +262,7 @@ func testMutexAbandonedNobodyWaiting(t *testing.T) {
 	m := createMutex(t, name, false)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	p.kill()
 	wantErr(t, "Lock of a mutex whose owner was killed", m.Lock(bounded(t)), errs.ErrAbandoned)
 	wantOwnedThenNormal(t, name, m)
@@ -289,9 +275,7 @@ func testMutexAbandonedByExit(t *testing.T) {
 	m := createMutex(t, name, false)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	ch := asyncErr(func() error { return m.Lock(bounded(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock while the peer owns the mutex")
@@ -308,9 +292,7 @@ func testMutexAbandonedByClose(t *testing.T) {
 	m := createMutex(t, name, false)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	ch := asyncErr(func() error { return m.Lock(bounded(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock while the peer owns the mutex")
@@ -348,9 +330,7 @@ func wantOwnedThenNormal(t *testing.T, name string, m *syncobj.Mutex) {
 	if err := p.syncWait(id, 0); err != nil {
 		t.Errorf("peer Lock after the abandoned mutex was taken and unlocked: %v; want nil", err)
 	}
-	if err := p.syncDo("unlock", id); err != nil {
-		t.Errorf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", id)
 }
 
 // Events.
@@ -397,9 +377,7 @@ func testEventManualWakesAll(t *testing.T) {
 	if err := ps[0].syncWait(ids[0], -1); err != nil {
 		t.Errorf("peer Wait (a poll) of the set event: %v", err)
 	}
-	if err := ps[1].syncDo("reset", ids[1]); err != nil {
-		t.Fatalf("peer Reset: %v", err)
-	}
+	ps[1].syncMust("reset", ids[1])
 	wantUnsignalled(t, "a manual-reset event after the peer's Reset", e)
 	wantErr(t, "peer Wait (a poll) after Reset", ps[2].syncWait(ids[2], -1), errs.ErrTimeout)
 }
@@ -442,9 +420,7 @@ func testEventAutoWakesOne(t *testing.T) {
 	here := asyncErr(func() error { return e.Wait(bounded(t)) })
 	time.Sleep(settle)
 	pending(t, here, "Wait here before the peer's Set")
-	if err := ps[0].syncDo("set", ids[0]); err != nil {
-		t.Fatalf("peer Set: %v", err)
-	}
+	ps[0].syncMust("set", ids[0])
 	if _, err := get(t, here, "Wait"); err != nil {
 		t.Errorf("Wait here after the peer's Set: %v", err)
 	}
@@ -732,14 +708,10 @@ func testWaitMixedTypes(t *testing.T) {
 	e := createEvent(t, syncName(t), true, true)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", mname)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	wantIndex(t, "Wait(mutex the peer owns, semaphore 1, set event)", ctx, 1, m, s, e)
 	wantIndex(t, "Wait(mutex the peer owns, semaphore 0, set event)", ctx, 2, m, s, e)
-	if err := p.syncDo("unlock", id); err != nil {
-		t.Fatalf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", id)
 	wantIndex(t, "Wait(free mutex, semaphore 0, set event)", ctx, 0, m, s, e)
 	wantErr(t, "peer Lock (a poll) after Wait took the mutex", p.syncWait(id, -1), errs.ErrTimeout)
 	unlock(t, m)
@@ -759,9 +731,7 @@ func testWaitWakesOnAny(t *testing.T) {
 		ch := async(func() (int, error) { return syncobj.Wait(bounded(t), es...) })
 		time.Sleep(settle)
 		pending(t, ch, "Wait of three reset events")
-		if err := p.syncDo("set", id); err != nil {
-			t.Fatalf("peer Set: %v", err)
-		}
+		p.syncMust("set", id)
 		got, err := get(t, ch, "Wait")
 		if err != nil || got != i {
 			t.Errorf("Wait after the peer set event %d: (%d, %v); want (%d, nil)", i, got, err, i)
@@ -805,9 +775,7 @@ func testWaitAllOrNone(t *testing.T) {
 		t.Errorf("the semaphore after a WaitAll poll failed: count %d; want 1, untouched", n)
 	}
 	wantSignalled(t, "the auto-reset event after a WaitAll poll failed", auto)
-	if err := p.syncDo("unlock", id); err != nil {
-		t.Fatalf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", id)
 	err = syncobj.WaitAll(endedCtx(), m, empty)
 	wantErr(t, "WaitAll (a poll) of a free mutex and an empty semaphore", err, errs.ErrTimeout)
 	wantErr(t, "Unlock after that WaitAll", m.Unlock(), errs.ErrNotOwner)
@@ -855,9 +823,7 @@ func testWaitAllHoldsNoneWhileWaiting(t *testing.T) {
 	if err := p.syncWait(sid, -1); err != nil {
 		t.Fatalf("peer Wait (a poll) of the semaphore a WaitAll here waits for: %v; want the permit free to take", err)
 	}
-	if err := p.syncDo("set", eid); err != nil {
-		t.Fatalf("peer Set: %v", err)
-	}
+	p.syncMust("set", eid)
 	time.Sleep(settle)
 	pending(t, ch, "WaitAll after the event was set but the semaphore taken")
 	if _, err := p.release(sid, 1); err != nil {
@@ -989,9 +955,7 @@ func testWaitAbandoned(t *testing.T) {
 	m := createMutex(t, name, false)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	ch := async(func() (int, error) { return syncobj.Wait(bounded(t), e, m) })
 	time.Sleep(settle)
 	pending(t, ch, "Wait(reset event, mutex the peer owns)")
@@ -1016,9 +980,7 @@ func testWaitAllAbandoned(t *testing.T) {
 	m := createMutex(t, name, false)
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	p.kill()
 	wantErr(t, "WaitAll(semaphore 1, mutex whose owner was killed)", syncobj.WaitAll(bounded(t), s, m), errs.ErrAbandoned)
 	wantUnsignalled(t, "the semaphore after WaitAll took it with the abandoned mutex", s)
@@ -1076,9 +1038,7 @@ func testSyncPoll(t *testing.T) {
 
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", mname)
-	if err := p.syncWait(id, 0); err != nil {
-		t.Fatalf("peer Lock: %v", err)
-	}
+	p.syncMust("wait", id)
 	for _, c := range []struct {
 		ctx  func() context.Context
 		what string
@@ -1684,9 +1644,7 @@ func testSyncBlockedWaiterSleeps(t *testing.T) {
 	if err := p.await(semCh, "Wait").err(); err != nil {
 		t.Errorf("peer Wait after Release: %v", err)
 	}
-	if err := p.syncDo("unlock", mid); err != nil {
-		t.Errorf("peer Unlock: %v", err)
-	}
+	p.syncMust("unlock", mid)
 }
 
 // Helpers.

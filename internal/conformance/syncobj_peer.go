@@ -283,6 +283,15 @@ func (p *peer) syncDo(op string, id int) error {
 	return p.do(request{Op: op, ID: id}).err()
 }
 
+// syncMust runs a command on the peer's object id that must succeed:
+// "wait" (which must take the object), "unlock", "set" or "reset".
+func (p *peer) syncMust(op string, id int) {
+	p.t.Helper()
+	if err := p.syncDo(op, id); err != nil {
+		p.t.Fatalf("peer %s of its object %d: %v", op, id, err)
+	}
+}
+
 // release makes the peer release its semaphore id n times.
 func (p *peer) release(id, n int) (prev int, err error) {
 	p.t.Helper()

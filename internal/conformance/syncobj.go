@@ -105,11 +105,11 @@ func testMutexRecursion(t *testing.T) {
 	}
 	ch := p.startWait(id)
 	for i := range 2 {
-		unlock(t, m)
+		unlockMutex(t, m)
 		time.Sleep(settle)
 		wantNoReply(t, ch, fmt.Sprintf("peer Lock after %d of 3 Unlocks", i+1))
 	}
-	unlock(t, m)
+	unlockMutex(t, m)
 	if err := p.await(ch, "wait").err(); err != nil {
 		t.Fatalf("peer Lock after the third Unlock of three Locks: %v", err)
 	}
@@ -125,10 +125,10 @@ func testMutexPerHandle(t *testing.T) {
 	name := syncName(t)
 	h1 := createMutex(t, name, false)
 	h2 := openMutex(t, name)
-	lock(t, h1)
+	lockMutex(t, h1)
 	wantErr(t, "Lock (a poll) of a second handle while the first owns it", h2.Lock(endedCtx()), errs.ErrTimeout)
 	wantErr(t, "Unlock of a second handle while the first owns it", h2.Unlock(), errs.ErrNotOwner)
-	ch := asyncErr(func() error { return h2.Lock(bounded(t)) })
+	ch := asyncErr(func() error { return h2.Lock(boundedCtx(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock of a second handle while the first owns the mutex")
 
@@ -136,16 +136,16 @@ func testMutexPerHandle(t *testing.T) {
 	if _, err := get(t, asyncErr(func() error { return h1.Lock(endedCtx()) }), "Lock of the owning handle in another goroutine"); err != nil {
 		t.Fatalf("Lock (a poll) of the owning handle in another goroutine: %v", err)
 	}
-	unlock(t, h1)
+	unlockMutex(t, h1)
 	time.Sleep(settle)
 	pending(t, ch, "Lock of a second handle after one of the owner's two Unlocks")
-	unlock(t, h1)
+	unlockMutex(t, h1)
 	if _, err := get(t, ch, "Lock of a second handle"); err != nil {
 		t.Fatalf("Lock of a second handle after the first unlocked: %v", err)
 	}
 	wantErr(t, "Lock (a poll) of the first handle while the second owns the mutex", h1.Lock(endedCtx()), errs.ErrTimeout)
 	wantErr(t, "Unlock of the first handle while the second owns the mutex", h1.Unlock(), errs.ErrNotOwner)
-	unlock(t, h2)
+	unlockMutex(t, h2)
 }
 
 // testMutexNotOwner: Unlock by any handle that does not own the mutex is
@@ -166,10 +166,10 @@ func testMutexNotOwner(t *testing.T) {
 	wantErr(t, "Lock (a poll) here after that Unlock", m.Lock(endedCtx()), errs.ErrTimeout)
 	p.syncMust("unlock", id)
 
-	lock(t, m)
+	lockMutex(t, m)
 	wantErr(t, "peer Unlock while this process owns the mutex", p.syncDo("unlock", id), errs.ErrNotOwner)
 	wantErr(t, "peer Lock (a poll) after that Unlock", p.syncWait(id, -1), errs.ErrTimeout)
-	unlock(t, m)
+	unlockMutex(t, m)
 }
 
 // testMutexInitialOwner: CreateMutex with initialOwner makes a new mutex
@@ -180,7 +180,7 @@ func testMutexInitialOwner(t *testing.T) {
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
 	wantErr(t, "peer Lock (a poll) of a mutex created with initialOwner", p.syncWait(id, -1), errs.ErrTimeout)
-	unlock(t, m)
+	unlockMutex(t, m)
 	wantErr(t, "a second Unlock of the initial owner", m.Unlock(), errs.ErrNotOwner)
 	if err := p.syncWait(id, -1); err != nil {
 		t.Fatalf("peer Lock (a poll) after the initial owner unlocked: %v", err)
@@ -204,7 +204,7 @@ func testMutexInitialOwner(t *testing.T) {
 	wantErr(t, "Lock (a poll) of the peer's mutex created with initialOwner", m2.Lock(endedCtx()), errs.ErrTimeout)
 	p.syncMust("unlock", pid)
 	lockCtx(t, "Lock (a poll) after the peer unlocked", m2, endedCtx())
-	unlock(t, m2)
+	unlockMutex(t, m2)
 }
 
 // testMutexExisted: Create of an existing name opens it and says so
@@ -226,10 +226,10 @@ func testMutexExisted(t *testing.T) {
 		t.Errorf("peer CreateMutex(%q) of an existing mutex: Existed() = false", name)
 	}
 	// One mutex behind the three handles.
-	lock(t, again)
+	lockMutex(t, again)
 	wantErr(t, "Lock (a poll) of the first handle while the second owns it", m.Lock(endedCtx()), errs.ErrTimeout)
 	wantErr(t, "peer Lock (a poll) while the second handle here owns it", p.syncWait(id, -1), errs.ErrTimeout)
-	unlock(t, again)
+	unlockMutex(t, again)
 }
 
 // testMutexAbandonedByKill: a peer holding the mutex is killed (SIGKILL,
@@ -242,7 +242,7 @@ func testMutexAbandonedByKill(t *testing.T) {
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
 	p.syncMust("wait", id)
-	ch := asyncErr(func() error { return m.Lock(bounded(t)) })
+	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock while the peer owns the mutex")
 	start := time.Now()
@@ -264,7 +264,7 @@ func testMutexAbandonedNobodyWaiting(t *testing.T) {
 	id := p.syncMustOpen("mutexOpen", name)
 	p.syncMust("wait", id)
 	p.kill()
-	wantErr(t, "Lock of a mutex whose owner was killed", m.Lock(bounded(t)), errs.ErrAbandoned)
+	wantErr(t, "Lock of a mutex whose owner was killed", m.Lock(boundedCtx(t)), errs.ErrAbandoned)
 	wantOwnedThenNormal(t, name, m)
 }
 
@@ -276,7 +276,7 @@ func testMutexAbandonedByExit(t *testing.T) {
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
 	p.syncMust("wait", id)
-	ch := asyncErr(func() error { return m.Lock(bounded(t)) })
+	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock while the peer owns the mutex")
 	p.exit()
@@ -293,7 +293,7 @@ func testMutexAbandonedByClose(t *testing.T) {
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
 	p.syncMust("wait", id)
-	ch := asyncErr(func() error { return m.Lock(bounded(t)) })
+	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Lock while the peer owns the mutex")
 	p.close(id)
@@ -308,10 +308,10 @@ func testMutexAbandonedByCloseHere(t *testing.T) {
 	name := syncName(t)
 	m := createMutex(t, name, false)
 	owner := openMutex(t, name)
-	lock(t, owner)
-	lock(t, owner)
+	lockMutex(t, owner)
+	lockMutex(t, owner)
 	closeSync(t, owner)
-	wantErr(t, "Lock of a mutex whose owner closed its handle holding it", m.Lock(bounded(t)), errs.ErrAbandoned)
+	wantErr(t, "Lock of a mutex whose owner closed its handle holding it", m.Lock(boundedCtx(t)), errs.ErrAbandoned)
 	wantOwnedThenNormal(t, name, m)
 }
 
@@ -323,10 +323,10 @@ func wantOwnedThenNormal(t *testing.T, name string, m *syncobj.Mutex) {
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
 	wantErr(t, "peer Lock (a poll) while the abandoned mutex's new owner holds it", p.syncWait(id, -1), errs.ErrTimeout)
-	unlock(t, m)
+	unlockMutex(t, m)
 	wantErr(t, "a second Unlock after taking an abandoned mutex", m.Unlock(), errs.ErrNotOwner)
-	lockCtx(t, "Lock after the abandoned mutex was taken and unlocked", m, bounded(t))
-	unlock(t, m)
+	lockCtx(t, "Lock after the abandoned mutex was taken and unlocked", m, boundedCtx(t))
+	unlockMutex(t, m)
 	if err := p.syncWait(id, 0); err != nil {
 		t.Errorf("peer Lock after the abandoned mutex was taken and unlocked: %v; want nil", err)
 	}
@@ -356,14 +356,14 @@ func testEventManualWakesAll(t *testing.T) {
 		ids[i] = p.syncMustOpen("eventOpen", name)
 		chs[i] = p.startWait(ids[i])
 	}
-	here := asyncErr(func() error { return e.Wait(bounded(t)) })
+	here := asyncErr(func() error { return e.Wait(boundedCtx(t)) })
 	time.Sleep(settle)
 	for i := range ps {
 		wantNoReply(t, chs[i], fmt.Sprintf("peer %d Wait before Set", i))
 	}
 	pending(t, here, "Wait before Set")
 
-	set(t, e)
+	setEvent(t, e)
 	for i, p := range ps {
 		if err := p.await(chs[i], "wait").err(); err != nil {
 			t.Errorf("peer %d Wait after Set: %v", i, err)
@@ -403,7 +403,7 @@ func testEventAutoWakesOne(t *testing.T) {
 				wantNoReply(t, chs[i], fmt.Sprintf("peer %d Wait before Set %d", i, round+1))
 			}
 		}
-		set(t, e)
+		setEvent(t, e)
 		i, r := nextReply(t, chs, done, fmt.Sprintf("Set %d of an auto-reset event with %d waiters", round+1, len(ps)-round))
 		if err := r.err(); err != nil {
 			t.Errorf("peer %d Wait after Set %d: %v", i, round+1, err)
@@ -417,7 +417,7 @@ func testEventAutoWakesOne(t *testing.T) {
 	}
 	wantUnsignalled(t, "an auto-reset event after each Set released a waiter", e)
 
-	here := asyncErr(func() error { return e.Wait(bounded(t)) })
+	here := asyncErr(func() error { return e.Wait(boundedCtx(t)) })
 	time.Sleep(settle)
 	pending(t, here, "Wait here before the peer's Set")
 	ps[0].syncMust("set", ids[0])
@@ -459,17 +459,17 @@ func testEventInitialState(t *testing.T) {
 // set event changes nothing, and one Reset undoes two Sets.
 func testEventSetIsNotCounted(t *testing.T) {
 	auto := createEvent(t, syncName(t), false, false)
-	set(t, auto)
-	set(t, auto)
+	setEvent(t, auto)
+	setEvent(t, auto)
 	wantSignalled(t, "an auto-reset event set twice", auto)
 	wantUnsignalled(t, "an auto-reset event set twice, after one Wait", auto)
 
 	manual := createEvent(t, syncName(t), true, false)
-	set(t, manual)
-	set(t, manual)
-	reset(t, manual)
+	setEvent(t, manual)
+	setEvent(t, manual)
+	resetEvent(t, manual)
 	wantUnsignalled(t, "a manual-reset event set twice and reset once", manual)
-	reset(t, manual)
+	resetEvent(t, manual)
 	wantUnsignalled(t, "a manual-reset event reset twice", manual)
 }
 
@@ -493,7 +493,7 @@ func testEventExisted(t *testing.T) {
 		t.Errorf("peer CreateEvent(%q) of an existing event: Existed() = false", name)
 	}
 	wantErr(t, "peer Wait (a poll) of the existing reset event", p.syncWait(id, -1), errs.ErrTimeout)
-	set(t, again)
+	setEvent(t, again)
 	// Still manual-reset: every Wait passes until Reset.
 	wantSignalled(t, "the existing manual-reset event set through the second handle", e)
 	wantSignalled(t, "the existing manual-reset event, again", again)
@@ -539,7 +539,7 @@ func testSemCount(t *testing.T) {
 			wantNoReply(t, chs[i], fmt.Sprintf("Wait %d on a semaphore with %d permits", permits+1, permits))
 		}
 	}
-	if prev := release(t, s, 1); prev != 0 {
+	if prev := releaseSem(t, s, 1); prev != 0 {
 		t.Errorf("Release(1) after %d waiters took %d permits: previous count %d; want 0", permits, permits, prev)
 	}
 	if err := ps[last/2].await(chs[last], "wait").err(); err != nil {
@@ -555,10 +555,10 @@ func testSemInitialCount(t *testing.T) {
 	if n := semCount(t, s); n != 2 {
 		t.Errorf("CreateSemaphore(initial 2): %d Waits pass; want 2", n)
 	}
-	if prev := release(t, s, 2); prev != 2 {
+	if prev := releaseSem(t, s, 2); prev != 2 {
 		t.Errorf("Release(2) of a count of 2: previous count %d", prev)
 	}
-	if prev := release(t, s, 1); prev != 4 {
+	if prev := releaseSem(t, s, 1); prev != 4 {
 		t.Errorf("Release(1) of a count of 4: previous count %d", prev)
 	}
 	if n := semCount(t, s); n != 5 {
@@ -576,7 +576,7 @@ func testSemTooManyPosts(t *testing.T) {
 	_, err := s.Release(2)
 	wantErr(t, "Release(2) of a count of 2, max 3", err, errs.ErrTooManyPosts)
 	wantOpError(t, "Release's error", err, "release", "semaphore", `Local\`+name)
-	if prev := release(t, s, 1); prev != 2 {
+	if prev := releaseSem(t, s, 1); prev != 2 {
 		t.Errorf("Release(1) after a failed Release(2): previous count %d; want 2, unchanged", prev)
 	}
 	_, err = s.Release(1)
@@ -602,7 +602,7 @@ func testSemLargestMax(t *testing.T) {
 	_, err := s.Release(1)
 	wantErr(t, "Release(1) of a count of 2^31-1 at its max", err, errs.ErrTooManyPosts)
 	wantSignalled(t, "a semaphore with a count of 2^31-1", s)
-	if prev := release(t, s, 1); prev != most-1 {
+	if prev := releaseSem(t, s, 1); prev != most-1 {
 		t.Errorf("Release(1) after one Wait on a count of 2^31-1: previous count %d; want %d", prev, most-1)
 	}
 }
@@ -621,7 +621,7 @@ func testSemBadCounts(t *testing.T) {
 				closeSync(t, s)
 			}
 			if name != "" {
-				wantGone(t, name)
+				wantSyncGone(t, name)
 			}
 		}
 	}
@@ -673,7 +673,7 @@ var waitTests = []subtest{
 // testWaitLowestIndex: Wait returns the lowest index among the signalled
 // objects, and takes only that one.
 func testWaitLowestIndex(t *testing.T) {
-	ctx := bounded(t)
+	ctx := boundedCtx(t)
 	m := []*syncobj.Event{
 		createEvent(t, syncName(t), true, false),
 		createEvent(t, syncName(t), true, true),
@@ -681,10 +681,10 @@ func testWaitLowestIndex(t *testing.T) {
 	}
 	wantIndex(t, "Wait(reset, set, set) of manual-reset events", ctx, 1, m[0], m[1], m[2])
 	wantIndex(t, "the same Wait again", ctx, 1, m[0], m[1], m[2])
-	set(t, m[0])
+	setEvent(t, m[0])
 	wantIndex(t, "Wait(set, set, set)", ctx, 0, m[0], m[1], m[2])
-	reset(t, m[0])
-	reset(t, m[1])
+	resetEvent(t, m[0])
+	resetEvent(t, m[1])
 	wantIndex(t, "Wait(reset, reset, set)", ctx, 2, m[0], m[1], m[2])
 
 	a := []*syncobj.Event{
@@ -701,7 +701,7 @@ func testWaitLowestIndex(t *testing.T) {
 // testWaitMixedTypes: Wait over a mutex, a semaphore and an event takes
 // the first available: a mutex another process owns is not.
 func testWaitMixedTypes(t *testing.T) {
-	ctx := bounded(t)
+	ctx := boundedCtx(t)
 	mname := syncName(t)
 	m := createMutex(t, mname, false)
 	s := createSemaphore(t, syncName(t), 1, 1)
@@ -714,7 +714,7 @@ func testWaitMixedTypes(t *testing.T) {
 	p.syncMust("unlock", id)
 	wantIndex(t, "Wait(free mutex, semaphore 0, set event)", ctx, 0, m, s, e)
 	wantErr(t, "peer Lock (a poll) after Wait took the mutex", p.syncWait(id, -1), errs.ErrTimeout)
-	unlock(t, m)
+	unlockMutex(t, m)
 }
 
 // testWaitWakesOnAny: a blocked Wait wakes when another process signals
@@ -728,7 +728,7 @@ func testWaitWakesOnAny(t *testing.T) {
 	p := startPeer(t)
 	for _, i := range []int{2, 0, 1} {
 		id := p.syncMustOpen("eventOpen", names[i])
-		ch := async(func() (int, error) { return syncobj.Wait(bounded(t), es...) })
+		ch := async(func() (int, error) { return syncobj.Wait(boundedCtx(t), es...) })
 		time.Sleep(settle)
 		pending(t, ch, "Wait of three reset events")
 		p.syncMust("set", id)
@@ -763,7 +763,7 @@ func testWaitAllOrNone(t *testing.T) {
 		t.Errorf("the semaphore after a WaitAll that timed out: count %d; want 1, untouched", n)
 	}
 	wantSignalled(t, "the auto-reset event after a WaitAll that timed out", auto)
-	set(t, auto)
+	setEvent(t, auto)
 	if err := p.syncWait(id, -1); err != nil {
 		t.Errorf("peer Lock (a poll) of the mutex after a WaitAll here timed out: %v; want it free", err)
 	}
@@ -790,13 +790,13 @@ func testWaitAllTakesAll(t *testing.T) {
 	s := createSemaphore(t, syncName(t), 2, 2)
 	auto := createEvent(t, syncName(t), false, true)
 	manual := createEvent(t, syncName(t), true, true)
-	if err := syncobj.WaitAll(bounded(t), auto, s, manual, m); err != nil {
+	if err := syncobj.WaitAll(boundedCtx(t), auto, s, manual, m); err != nil {
 		t.Fatalf("WaitAll of available objects: %v", err)
 	}
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", mname)
 	wantErr(t, "peer Lock (a poll) after WaitAll took the mutex", p.syncWait(id, -1), errs.ErrTimeout)
-	unlock(t, m)
+	unlockMutex(t, m)
 	if n := semCount(t, s); n != 1 {
 		t.Errorf("the semaphore after WaitAll: count %d; want 1", n)
 	}
@@ -814,10 +814,10 @@ func testWaitAllHoldsNoneWhileWaiting(t *testing.T) {
 	p := startPeer(t)
 	sid := p.syncMustOpen("semOpen", sname)
 	eid := p.syncMustOpen("eventOpen", ename)
-	ch := asyncErr(func() error { return syncobj.WaitAll(bounded(t), s, e) })
+	ch := asyncErr(func() error { return syncobj.WaitAll(boundedCtx(t), s, e) })
 	time.Sleep(settle)
 	pending(t, ch, "WaitAll of an empty semaphore and a reset event")
-	release(t, s, 1)
+	releaseSem(t, s, 1)
 	time.Sleep(settle)
 	pending(t, ch, "WaitAll after only the semaphore was released")
 	if err := p.syncWait(sid, -1); err != nil {
@@ -861,19 +861,19 @@ func testWaitAllDuplicates(t *testing.T) {
 		{"WaitAll of one semaphore through an opener's and its creator's handles", []syncobj.Object{s2, s}},
 	} {
 		// A bug here tends to deadlock WaitAll with itself.
-		_, err := getWithin(t, asyncErr(func() error { return syncobj.WaitAll(bounded(t), c.objs...) }), promptly, c.what)
+		_, err := getWithin(t, asyncErr(func() error { return syncobj.WaitAll(boundedCtx(t), c.objs...) }), promptly, c.what)
 		wantErr(t, c.what, err, errs.ErrInvalidParameter)
 	}
 	if n := semCount(t, s); n != 2 {
 		t.Errorf("the semaphore after the refused WaitAlls: count %d; want 2", n)
 	}
-	wantIndex(t, "Wait of one semaphore twice", bounded(t), 0, s, s2)
+	wantIndex(t, "Wait of one semaphore twice", boundedCtx(t), 0, s, s2)
 	if n := semCount(t, s); n != 1 {
 		t.Errorf("the semaphore after one Wait: count %d; want 1", n)
 	}
 	closeSync(t, s2)
 	closeSync(t, s)
-	wantGone(t, name)
+	wantSyncGone(t, name)
 }
 
 // testWaitAllAcrossProcesses: two processes calling WaitAll of the same
@@ -923,23 +923,23 @@ func testWaitCounts(t *testing.T) {
 	for i := range objs {
 		objs[i] = createEvent(t, "", false, false)
 	}
-	_, err := syncobj.Wait(bounded(t))
+	_, err := syncobj.Wait(boundedCtx(t))
 	wantErr(t, "Wait of no objects", err, errs.ErrInvalidParameter)
-	wantErr(t, "WaitAll of no objects", syncobj.WaitAll(bounded(t)), errs.ErrInvalidParameter)
-	_, err = syncobj.Wait(bounded(t), objs...)
+	wantErr(t, "WaitAll of no objects", syncobj.WaitAll(boundedCtx(t)), errs.ErrInvalidParameter)
+	_, err = syncobj.Wait(boundedCtx(t), objs...)
 	wantErr(t, "Wait of 65 objects", err, errs.ErrInvalidParameter)
-	wantErr(t, "WaitAll of 65 objects", syncobj.WaitAll(bounded(t), objs...), errs.ErrInvalidParameter)
-	_, err = syncobj.Wait(bounded(t), objs[0], nil)
+	wantErr(t, "WaitAll of 65 objects", syncobj.WaitAll(boundedCtx(t), objs...), errs.ErrInvalidParameter)
+	_, err = syncobj.Wait(boundedCtx(t), objs[0], nil)
 	wantErr(t, "Wait of a nil object", err, errs.ErrInvalidParameter)
-	wantErr(t, "WaitAll of a nil object", syncobj.WaitAll(bounded(t), nil, objs[0]), errs.ErrInvalidParameter)
+	wantErr(t, "WaitAll of a nil object", syncobj.WaitAll(boundedCtx(t), nil, objs[0]), errs.ErrInvalidParameter)
 
 	most := objs[:64]
-	set(t, most[63].(*syncobj.Event))
-	wantIndex(t, "Wait of 64 events, the last one set", bounded(t), 63, most...)
+	setEvent(t, most[63].(*syncobj.Event))
+	wantIndex(t, "Wait of 64 events, the last one set", boundedCtx(t), 63, most...)
 	for _, o := range objs {
-		set(t, o.(*syncobj.Event))
+		setEvent(t, o.(*syncobj.Event))
 	}
-	if err := syncobj.WaitAll(bounded(t), most...); err != nil {
+	if err := syncobj.WaitAll(boundedCtx(t), most...); err != nil {
 		t.Fatalf("WaitAll of 64 set events: %v", err)
 	}
 	_, err = syncobj.Wait(endedCtx(), most...)
@@ -956,7 +956,7 @@ func testWaitAbandoned(t *testing.T) {
 	p := startPeer(t)
 	id := p.syncMustOpen("mutexOpen", name)
 	p.syncMust("wait", id)
-	ch := async(func() (int, error) { return syncobj.Wait(bounded(t), e, m) })
+	ch := async(func() (int, error) { return syncobj.Wait(boundedCtx(t), e, m) })
 	time.Sleep(settle)
 	pending(t, ch, "Wait(reset event, mutex the peer owns)")
 	start := time.Now()
@@ -982,7 +982,7 @@ func testWaitAllAbandoned(t *testing.T) {
 	id := p.syncMustOpen("mutexOpen", name)
 	p.syncMust("wait", id)
 	p.kill()
-	wantErr(t, "WaitAll(semaphore 1, mutex whose owner was killed)", syncobj.WaitAll(bounded(t), s, m), errs.ErrAbandoned)
+	wantErr(t, "WaitAll(semaphore 1, mutex whose owner was killed)", syncobj.WaitAll(boundedCtx(t), s, m), errs.ErrAbandoned)
 	wantUnsignalled(t, "the semaphore after WaitAll took it with the abandoned mutex", s)
 	wantOwnedThenNormal(t, name, m)
 }
@@ -1015,8 +1015,8 @@ func testSyncPoll(t *testing.T) {
 		{endedCtx(), "past its deadline", []error{errs.ErrTimeout, context.DeadlineExceeded}},
 		{cancelled, "cancelled", []error{context.Canceled}},
 	} {
-		set(t, e)
-		release(t, s, 1)
+		setEvent(t, e)
+		releaseSem(t, s, 1)
 		lockCtx(t, "Lock of a free mutex with a context "+c.what, m, c.ctx)
 		if err := e.Wait(c.ctx); err != nil {
 			t.Errorf("Wait of a set event with a context %s: %v", c.what, err)
@@ -1024,16 +1024,16 @@ func testSyncPoll(t *testing.T) {
 		if err := s.Wait(c.ctx); err != nil {
 			t.Errorf("Wait of a semaphore of count 1 with a context %s: %v", c.what, err)
 		}
-		set(t, e)
-		release(t, s, 1)
+		setEvent(t, e)
+		releaseSem(t, s, 1)
 		if i, err := syncobj.Wait(c.ctx, e, s); err != nil || i != 0 {
 			t.Errorf("Wait(set event, semaphore 1) with a context %s: (%d, %v); want (0, nil)", c.what, i, err)
 		}
 		if err := syncobj.WaitAll(c.ctx, s, m); err != nil {
 			t.Errorf("WaitAll(semaphore 1, mutex it owns) with a context %s: %v", c.what, err)
 		}
-		unlock(t, m)
-		unlock(t, m)
+		unlockMutex(t, m)
+		unlockMutex(t, m)
 	}
 
 	p := startPeer(t)
@@ -1120,9 +1120,9 @@ func testSyncCancel(t *testing.T) {
 	}
 	// Nothing was taken on the way.
 	wantUnsignalled(t, "the event after the cancelled waits", e)
-	unlock(t, m)
+	unlockMutex(t, m)
 	lockCtx(t, "Lock of the second handle after the cancelled waits", h, endedCtx())
-	unlock(t, h)
+	unlockMutex(t, h)
 }
 
 // testSyncCloseDuringWait: closing a handle while another goroutine waits
@@ -1148,7 +1148,7 @@ func testSyncCloseDuringWait(t *testing.T) {
 			func() syncobj.Object { return openEvent(t, ename) }},
 	} {
 		h := c.open()
-		ch := asyncErr(func() error { return c.f(bounded(t), h) })
+		ch := asyncErr(func() error { return c.f(boundedCtx(t), h) })
 		time.Sleep(settle)
 		pending(t, ch, c.what)
 		start := time.Now()
@@ -1162,12 +1162,12 @@ func testSyncCloseDuringWait(t *testing.T) {
 		}
 	}
 	// The objects work on through their other handles.
-	set(t, e)
+	setEvent(t, e)
 	wantSignalled(t, "the event through its first handle", e)
-	unlock(t, m)
+	unlockMutex(t, m)
 	h := openMutex(t, mname)
 	lockCtx(t, "Lock of a new handle", h, endedCtx())
-	unlock(t, h)
+	unlockMutex(t, h)
 	wantUnsignalled(t, "the other event, which nobody set", other)
 }
 
@@ -1177,24 +1177,24 @@ func testSyncUseAfterClose(t *testing.T) {
 	m := createMutex(t, syncName(t), false)
 	e := createEvent(t, syncName(t), true, true)
 	s := createSemaphore(t, syncName(t), 1, 1)
-	lock(t, m)
+	lockMutex(t, m)
 	for _, o := range []syncobj.Object{m, e, s} {
 		closeSync(t, o)
 		wantErr(t, "a second Close", o.Close(), errs.ErrClosed)
 		_, err := syncobj.Wait(endedCtx(), o)
 		wantErr(t, "Wait (a poll) of a closed handle", err, errs.ErrClosed)
-		_, err = syncobj.Wait(bounded(t), o)
+		_, err = syncobj.Wait(boundedCtx(t), o)
 		wantErr(t, "Wait of a closed handle", err, errs.ErrClosed)
-		wantErr(t, "WaitAll of a closed handle", syncobj.WaitAll(bounded(t), o), errs.ErrClosed)
+		wantErr(t, "WaitAll of a closed handle", syncobj.WaitAll(boundedCtx(t), o), errs.ErrClosed)
 	}
-	wantErr(t, "Lock of a closed handle", m.Lock(bounded(t)), errs.ErrClosed)
+	wantErr(t, "Lock of a closed handle", m.Lock(boundedCtx(t)), errs.ErrClosed)
 	wantErr(t, "Unlock of a closed handle", m.Unlock(), errs.ErrClosed)
 	wantErr(t, "Set of a closed handle", e.Set(), errs.ErrClosed)
 	wantErr(t, "Reset of a closed handle", e.Reset(), errs.ErrClosed)
-	wantErr(t, "Wait of a closed event", e.Wait(bounded(t)), errs.ErrClosed)
+	wantErr(t, "Wait of a closed event", e.Wait(boundedCtx(t)), errs.ErrClosed)
 	_, err := s.Release(1)
 	wantErr(t, "Release of a closed handle", err, errs.ErrClosed)
-	wantErr(t, "Wait of a closed semaphore", s.Wait(bounded(t)), errs.ErrClosed)
+	wantErr(t, "Wait of a closed semaphore", s.Wait(boundedCtx(t)), errs.ErrClosed)
 }
 
 // Names: kernel-object names, one namespace with the file mappings.
@@ -1229,7 +1229,7 @@ func testSyncLocalIsDefault(t *testing.T) {
 			t.Errorf("%s.Name() = %q; want %q", what, got, local)
 		}
 	}
-	set(t, b)
+	setEvent(t, b)
 	wantSignalled(t, local+" set through "+bare, e)
 	p := startPeer(t)
 	id := p.syncMustOpen("eventOpen", bare)
@@ -1291,13 +1291,13 @@ func testSyncCaseSensitive(t *testing.T) {
 	if u.Existed() {
 		t.Errorf("CreateMutex(%q) while only %q exists: Existed() = true", upper, name)
 	}
-	lock(t, u)
+	lockMutex(t, u)
 	id := p.syncMustOpen("mutexOpen", name)
 	if err := p.syncWait(id, -1); err != nil {
 		t.Errorf("peer Lock (a poll) of %q while %q is held: %v", name, upper, err)
 	}
 	wantErr(t, fmt.Sprintf("Lock (a poll) of %q, which the peer holds", name), m.Lock(endedCtx()), errs.ErrTimeout)
-	unlock(t, u)
+	unlockMutex(t, u)
 }
 
 // testSyncNotFound: Open of a name nobody created fails with ErrNotFound,
@@ -1431,13 +1431,13 @@ func testSyncUnnamed(t *testing.T) {
 			t.Errorf("CreateEvent(\"\"): Name() %q, Existed() %v; want \"\", false", e.Name(), e.Existed())
 		}
 	}
-	ch := asyncErr(func() error { return e1.Wait(bounded(t)) })
+	ch := asyncErr(func() error { return e1.Wait(boundedCtx(t)) })
 	time.Sleep(settle)
 	pending(t, ch, "Wait of an unnamed event")
-	set(t, e2)
+	setEvent(t, e2)
 	time.Sleep(settle)
 	pending(t, ch, "Wait of an unnamed event after Set of another unnamed one")
-	set(t, e1)
+	setEvent(t, e1)
 	if _, err := get(t, ch, "Wait"); err != nil {
 		t.Errorf("Wait of an unnamed event after its Set: %v", err)
 	}
@@ -1451,11 +1451,11 @@ func testSyncUnnamed(t *testing.T) {
 	if _, err := get(t, asyncErr(func() error { return m.Lock(endedCtx()) }), "Lock"); err != nil {
 		t.Errorf("nested Lock (a poll) of an unnamed mutex in another goroutine: %v", err)
 	}
-	unlock(t, m)
-	unlock(t, m)
+	unlockMutex(t, m)
+	unlockMutex(t, m)
 	wantErr(t, "a third Unlock of an unnamed mutex", m.Unlock(), errs.ErrNotOwner)
 	closeSync(t, m)
-	wantErr(t, "Lock of a closed unnamed mutex", m.Lock(bounded(t)), errs.ErrClosed)
+	wantErr(t, "Lock of a closed unnamed mutex", m.Lock(boundedCtx(t)), errs.ErrClosed)
 }
 
 // Lifetime: an object lives while any handle is open in any process; then
@@ -1486,7 +1486,7 @@ func testSyncLifetimeEvent(t *testing.T) {
 	wantSignalled(t, "Open while only the peer holds the event", again)
 	closeSync(t, again)
 	p.close(id)
-	wantGone(t, name)
+	wantSyncGone(t, name)
 	fresh := createEvent(t, name, true, false)
 	if fresh.Existed() {
 		t.Errorf("CreateEvent(%q) after every handle closed: Existed() = true", name)
@@ -1503,13 +1503,13 @@ func testSyncLifetimeSemaphore(t *testing.T) {
 	s := openSemaphore(t, name)
 	closeSync(t, s)
 	p.kill()
-	wantGone(t, name)
+	wantSyncGone(t, name)
 	fresh := createSemaphore(t, name, 0, 1)
 	if fresh.Existed() {
 		t.Errorf("CreateSemaphore(%q) after its only holder was killed: Existed() = true", name)
 	}
 	wantUnsignalled(t, "a semaphore created with count 0 after one of count 3 of that name went", fresh)
-	release(t, fresh, 1)
+	releaseSem(t, fresh, 1)
 	_, err := fresh.Release(1)
 	wantErr(t, "Release past the new max 1", err, errs.ErrTooManyPosts)
 }
@@ -1522,7 +1522,7 @@ func testSyncLifetimeMutexKilled(t *testing.T) {
 	p := startPeer(t)
 	p.mutexCreate(name, true)
 	p.kill()
-	wantGone(t, name)
+	wantSyncGone(t, name)
 	wantFreshMutex(t, name)
 }
 
@@ -1531,9 +1531,9 @@ func testSyncLifetimeMutexKilled(t *testing.T) {
 func testSyncLifetimeMutexClosed(t *testing.T) {
 	name := syncName(t)
 	m := createMutex(t, name, true)
-	lock(t, m)
+	lockMutex(t, m)
 	closeSync(t, m)
-	wantGone(t, name)
+	wantSyncGone(t, name)
 	wantFreshMutex(t, name)
 }
 
@@ -1594,7 +1594,7 @@ func wantFreshMutex(t *testing.T, name string) {
 		t.Errorf("CreateMutex(%q) of a free name: Existed() = true", name)
 	}
 	lockCtx(t, "Lock (a poll) of a new mutex that replaced an abandoned one", m, endedCtx())
-	unlock(t, m)
+	unlockMutex(t, m)
 }
 
 // No busy waiting.
@@ -1630,8 +1630,8 @@ func testSyncBlockedWaiterSleeps(t *testing.T) {
 		t.Errorf("a peer blocked in Lock and two Waits for %v used %v of CPU; want under %v", span, used, span/10)
 	}
 	t.Logf("a peer blocked for %v used %v of CPU", span, used)
-	unlock(t, m)
-	set(t, e)
+	unlockMutex(t, m)
+	setEvent(t, e)
 	if err := p.await(lockCh, "Lock").err(); err != nil {
 		t.Errorf("peer Lock after Unlock: %v", err)
 	}
@@ -1744,8 +1744,8 @@ func sweepSync(t testing.TB, name string) {
 	})
 }
 
-// wantGone fails unless no object of any type has the name.
-func wantGone(t testing.TB, name string) {
+// wantSyncGone fails unless no object of any type has the name.
+func wantSyncGone(t testing.TB, name string) {
 	t.Helper()
 	for _, k := range syncKinds {
 		wantOpenErr(t, name, k, errs.ErrNotFound)
@@ -1816,9 +1816,9 @@ func endedCtx() context.Context {
 	return ctx
 }
 
-// bounded returns a context for a wait that should end by itself: a bug
+// boundedCtx returns a context for a wait that should end by itself: a bug
 // makes it fail instead of hanging the test.
-func bounded(t testing.TB) context.Context {
+func boundedCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	t.Cleanup(cancel)
 	return ctx
@@ -1829,9 +1829,9 @@ func asyncErr(f func() error) <-chan result[struct{}] {
 	return async(func() (struct{}, error) { return struct{}{}, f() })
 }
 
-func lock(t testing.TB, m *syncobj.Mutex) {
+func lockMutex(t testing.TB, m *syncobj.Mutex) {
 	t.Helper()
-	lockCtx(t, "Lock", m, bounded(t))
+	lockCtx(t, "Lock", m, boundedCtx(t))
 }
 
 // lockCtx locks m, which must succeed without ErrAbandoned.
@@ -1842,28 +1842,28 @@ func lockCtx(t testing.TB, what string, m *syncobj.Mutex, ctx context.Context) {
 	}
 }
 
-func unlock(t testing.TB, m *syncobj.Mutex) {
+func unlockMutex(t testing.TB, m *syncobj.Mutex) {
 	t.Helper()
 	if err := m.Unlock(); err != nil {
 		t.Fatalf("Unlock: %v", err)
 	}
 }
 
-func set(t testing.TB, e *syncobj.Event) {
+func setEvent(t testing.TB, e *syncobj.Event) {
 	t.Helper()
 	if err := e.Set(); err != nil {
 		t.Fatalf("Set: %v", err)
 	}
 }
 
-func reset(t testing.TB, e *syncobj.Event) {
+func resetEvent(t testing.TB, e *syncobj.Event) {
 	t.Helper()
 	if err := e.Reset(); err != nil {
 		t.Fatalf("Reset: %v", err)
 	}
 }
 
-func release(t testing.TB, s *syncobj.Semaphore, n int) (prev int) {
+func releaseSem(t testing.TB, s *syncobj.Semaphore, n int) (prev int) {
 	t.Helper()
 	prev, err := s.Release(n)
 	if err != nil {
@@ -1911,7 +1911,7 @@ func semCount(t testing.TB, s *syncobj.Semaphore) int {
 		}
 	}
 	if n > 0 {
-		release(t, s, n)
+		releaseSem(t, s, n)
 	}
 	return n
 }

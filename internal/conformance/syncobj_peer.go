@@ -272,7 +272,7 @@ func (p *peer) syncWait(id int, d time.Duration) error {
 }
 
 // startWait makes the peer wait for its object id without waiting for the
-// outcome, which comes on the channel (see wantReply and wantNoReply).
+// outcome, which comes on the channel (see nextReply and wantNoReply).
 func (p *peer) startWait(id int) <-chan reply {
 	return p.send(request{Op: "wait", ID: id})
 }
@@ -292,7 +292,7 @@ func (p *peer) syncMust(op string, id int) {
 	}
 }
 
-// release makes the peer release its semaphore id n times.
+// release makes the peer release n permits of its semaphore id.
 func (p *peer) release(id, n int) (prev int, err error) {
 	p.t.Helper()
 	r := p.do(request{Op: "release", ID: id, Count: n})

@@ -60,6 +60,10 @@ type shared struct {
 
 var handleSeq atomic.Uint32
 
+// pid is this process's id, read once: os.Getpid is a system call, and the
+// internal lock takes it on every operation.
+var pid = os.Getpid()
+
 type sysObject struct {
 	t     objType
 	obj   *kobj.Object // nil for an unnamed object
@@ -79,7 +83,7 @@ func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bo
 	if opts != nil {
 		sec = opts.Security
 	}
-	o := &sysObject{t: t, token: uint64(os.Getpid())<<32 | uint64(handleSeq.Add(1))}
+	o := &sysObject{t: t, token: uint64(pid)<<32 | uint64(handleSeq.Add(1))}
 	init := func(s *shared) {
 		s.typ = uint32(t)
 		switch t {
@@ -139,7 +143,7 @@ func open(k names.Kernel, t objType) (*sysObject, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &sysObject{t: t, token: uint64(os.Getpid())<<32 | uint64(handleSeq.Add(1))}
+	o := &sysObject{t: t, token: uint64(pid)<<32 | uint64(handleSeq.Add(1))}
 	o.setObject(obj)
 	if err := o.mapExisting(); err != nil {
 		obj.Close()
@@ -202,7 +206,7 @@ func (o *sysObject) lock() error {
 		o.mu.Unlock()
 		return errs.ErrClosed
 	}
-	me := uint32(os.Getpid())
+	me := uint32(pid)
 	for spins := 0; ; spins++ {
 		if atomic.CompareAndSwapUint32(&o.s.ilock, 0, me) {
 			return nil

@@ -12,7 +12,8 @@
 // Every wait takes a context. A wait first tries without waiting, so a
 // context that has already ended polls (a zero timeout in Win32); when it
 // would have to wait and the context ends first, it fails with an error
-// matching ErrTimeout (WAIT_TIMEOUT) and the context's error. No wait spins:
+// matching the context's error, and ErrTimeout (WAIT_TIMEOUT) too when the
+// context's deadline passed. No wait spins:
 // a blocked waiter sleeps in the kernel.
 //
 // A Mutex is owned by the handle (the *Mutex) that locked it, where Win32

@@ -9,14 +9,11 @@ package ring
 // the ring only costs one spurious turn of the wait loop.
 
 import (
-	"fmt"
-	"strings"
-	"sync"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/windows"
 
+	"github.com/xipc/xipc/internal/winsec"
 	"github.com/xipc/xipc/shm"
 )
 
@@ -127,59 +124,8 @@ func processAlive(pid uint32, token uint64) bool {
 }
 
 // securityAttributes gives the events the access that package shm gives
-// the mapping: full access for the owner, SYSTEM and Administrators, and
-// wait and set for the users that Security admits.
+// the mapping (internal/winsec): full access for the owner, SYSTEM and
+// Administrators, and wait and set for the users that Security admits.
 func securityAttributes(s shm.Security) (*windows.SecurityAttributes, error) {
-	owner, err := ownerDACL()
-	if err != nil {
-		return nil, err
-	}
-	var b strings.Builder
-	b.WriteString(owner)
-	if s.AllUsers {
-		b.WriteString("(A;;GRGWGX;;;WD)")
-	}
-	if s.Group != "" {
-		sid, err := groupSID(s.Group)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(&b, "(A;;GRGWGX;;;%s)", sid)
-	}
-	sd, err := windows.SecurityDescriptorFromString(b.String())
-	if err != nil {
-		return nil, err
-	}
-	return &windows.SecurityAttributes{
-		Length:             uint32(unsafe.Sizeof(windows.SecurityAttributes{})),
-		SecurityDescriptor: sd,
-	}, nil
-}
-
-var ownerDACL = sync.OnceValues(func() (string, error) {
-	tok, err := windows.OpenCurrentProcessToken()
-	if err != nil {
-		return "", err
-	}
-	defer tok.Close()
-	u, err := tok.GetTokenUser()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("D:P(A;;GA;;;%s)(A;;GA;;;SY)(A;;GA;;;BA)", u.User.Sid), nil
-})
-
-func groupSID(g string) (string, error) {
-	if len(g) > 2 && strings.EqualFold(g[:2], "S-") {
-		sid, err := windows.StringToSid(g)
-		if err != nil {
-			return "", fmt.Errorf("group %q: %w", g, err)
-		}
-		return sid.String(), nil
-	}
-	sid, _, _, err := windows.LookupSID("", g)
-	if err != nil {
-		return "", fmt.Errorf("group %q: %w", g, err)
-	}
-	return sid.String(), nil
+	return winsec.Attributes(s.AllUsers, s.Group, "GRGWGX")
 }

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/wintest"
 )
 
 const page = 4096
@@ -516,7 +517,7 @@ func TestWindowsSecurity(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Create with %+v: %v", c.sec, err)
 		}
-		aces := dacl(t, m.m.h)
+		aces := wintest.DACL(t, m.m.h)
 		mustClose(t, m)
 		for _, sid := range owner {
 			// Windows maps GENERIC_ALL to the section's rights; Wine
@@ -549,33 +550,6 @@ func TestWindowsSecurity(t *testing.T) {
 
 // sectionAllAccess is SECTION_ALL_ACCESS.
 const sectionAllAccess = 0xF001F
-
-// dacl returns the access-allowed entries of h's DACL by SID.
-func dacl(t testing.TB, h windows.Handle) map[string]windows.ACCESS_MASK {
-	t.Helper()
-	sd, err := windows.GetSecurityInfo(h, windows.SE_KERNEL_OBJECT, windows.DACL_SECURITY_INFORMATION)
-	if err != nil {
-		t.Fatalf("GetSecurityInfo: %v", err)
-	}
-	acl, _, err := sd.DACL()
-	if err != nil {
-		t.Fatalf("the DACL of %s: %v", sd, err)
-	}
-	aces := make(map[string]windows.ACCESS_MASK)
-	for i := range uint32(acl.AceCount) {
-		var ace *windows.ACCESS_ALLOWED_ACE
-		if err := windows.GetAce(acl, i, &ace); err != nil {
-			t.Fatalf("GetAce(%d): %v", i, err)
-		}
-		if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE {
-			t.Errorf("DACL %s: entry %d is of type %d", sd, i, ace.Header.AceType)
-			continue
-		}
-		sid := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
-		aces[sid.String()] |= ace.Mask
-	}
-	return aces
-}
 
 // TestWindowsNoQueryRight: an object of another program whose DACL lets
 // this user map it but not query it (no SECTION_QUERY): Open still works,

@@ -20,12 +20,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-	"unsafe"
 
 	"go.uber.org/goleak"
 	"golang.org/x/sys/windows"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/wintest"
 	"github.com/xipc/xipc/shm"
 )
 
@@ -1165,7 +1165,7 @@ func TestWindowsSecurity(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Create %s with %+v: %v", cr.kind, c.sec, err)
 			}
-			aces := dacl(t, o.sys().h)
+			aces := wintest.DACL(t, o.sys().h)
 			mustClose(t, o)
 			for _, sid := range owner {
 				if mask, ok := aces[sid]; !ok || mask&windows.GENERIC_ALL == 0 && mask&windows.STANDARD_RIGHTS_REQUIRED != windows.STANDARD_RIGHTS_REQUIRED {
@@ -1188,31 +1188,4 @@ func TestWindowsSecurity(t *testing.T) {
 	if !errors.Is(err, errs.ErrInvalidParameter) {
 		t.Errorf("CreateEvent with an unknown group: %v; want ErrInvalidParameter", err)
 	}
-}
-
-// dacl returns the access-allowed entries of h's DACL by SID.
-func dacl(t testing.TB, h windows.Handle) map[string]windows.ACCESS_MASK {
-	t.Helper()
-	sd, err := windows.GetSecurityInfo(h, windows.SE_KERNEL_OBJECT, windows.DACL_SECURITY_INFORMATION)
-	if err != nil {
-		t.Fatalf("GetSecurityInfo: %v", err)
-	}
-	acl, _, err := sd.DACL()
-	if err != nil {
-		t.Fatalf("the DACL of %s: %v", sd, err)
-	}
-	aces := make(map[string]windows.ACCESS_MASK)
-	for i := range uint32(acl.AceCount) {
-		var ace *windows.ACCESS_ALLOWED_ACE
-		if err := windows.GetAce(acl, i, &ace); err != nil {
-			t.Fatalf("GetAce(%d): %v", i, err)
-		}
-		if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE {
-			t.Errorf("DACL %s: entry %d is of type %d", sd, i, ace.Header.AceType)
-			continue
-		}
-		sid := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
-		aces[sid.String()] |= ace.Mask
-	}
-	return aces
 }

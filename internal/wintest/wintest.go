@@ -25,6 +25,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -155,4 +156,31 @@ func RemoveTree(t testing.TB, dir string) {
 			t.Logf("removing %s: %v", paths[i], err)
 		}
 	}
+}
+
+// DACL returns the access-allowed entries of h's DACL by SID.
+func DACL(t testing.TB, h windows.Handle) map[string]windows.ACCESS_MASK {
+	t.Helper()
+	sd, err := windows.GetSecurityInfo(h, windows.SE_KERNEL_OBJECT, windows.DACL_SECURITY_INFORMATION)
+	if err != nil {
+		t.Fatalf("GetSecurityInfo: %v", err)
+	}
+	acl, _, err := sd.DACL()
+	if err != nil {
+		t.Fatalf("the DACL of %s: %v", sd, err)
+	}
+	aces := make(map[string]windows.ACCESS_MASK)
+	for i := range uint32(acl.AceCount) {
+		var ace *windows.ACCESS_ALLOWED_ACE
+		if err := windows.GetAce(acl, i, &ace); err != nil {
+			t.Fatalf("GetAce(%d): %v", i, err)
+		}
+		if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE {
+			t.Errorf("DACL %s: entry %d is of type %d", sd, i, ace.Header.AceType)
+			continue
+		}
+		sid := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
+		aces[sid.String()] |= ace.Mask
+	}
+	return aces
 }

@@ -237,14 +237,8 @@ func testMutexExisted(t *testing.T) {
 // a few seconds with the mutex owned and ErrAbandoned (WAIT_ABANDONED);
 // after that it is an ordinary mutex again.
 func testMutexAbandonedByKill(t *testing.T) {
-	name := syncName(t)
-	m := createMutex(t, name, false)
-	p := startPeer(t)
-	id := p.syncMustOpen("mutexOpen", name)
-	p.syncMust("wait", id)
-	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
-	time.Sleep(settle)
-	pending(t, ch, "Lock while the peer owns the mutex")
+	name, m, p, _ := peerOwnsMutex(t)
+	ch := lockWaits(t, m)
 	start := time.Now()
 	p.kill()
 	_, err := get(t, ch, "Lock of a mutex whose owner was killed")
@@ -258,11 +252,7 @@ func testMutexAbandonedByKill(t *testing.T) {
 // testMutexAbandonedNobodyWaiting: the owner is killed with nobody
 // waiting; the next Lock gets ErrAbandoned, once.
 func testMutexAbandonedNobodyWaiting(t *testing.T) {
-	name := syncName(t)
-	m := createMutex(t, name, false)
-	p := startPeer(t)
-	id := p.syncMustOpen("mutexOpen", name)
-	p.syncMust("wait", id)
+	name, m, p, _ := peerOwnsMutex(t)
 	p.kill()
 	wantErr(t, "Lock of a mutex whose owner was killed", m.Lock(boundedCtx(t)), errs.ErrAbandoned)
 	wantOwnedThenNormal(t, name, m)
@@ -271,14 +261,8 @@ func testMutexAbandonedNobodyWaiting(t *testing.T) {
 // testMutexAbandonedByExit: a process that exits holding the mutex,
 // without unlocking or closing, abandons it as a killed one does.
 func testMutexAbandonedByExit(t *testing.T) {
-	name := syncName(t)
-	m := createMutex(t, name, false)
-	p := startPeer(t)
-	id := p.syncMustOpen("mutexOpen", name)
-	p.syncMust("wait", id)
-	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
-	time.Sleep(settle)
-	pending(t, ch, "Lock while the peer owns the mutex")
+	name, m, p, _ := peerOwnsMutex(t)
+	ch := lockWaits(t, m)
 	p.exit()
 	_, err := get(t, ch, "Lock of a mutex whose owner exited")
 	wantErr(t, "Lock of a mutex whose owner exited holding it", err, errs.ErrAbandoned)
@@ -288,14 +272,8 @@ func testMutexAbandonedByExit(t *testing.T) {
 // testMutexAbandonedByClose: the owner closes its handle while holding the
 // mutex: the waiter gets it with ErrAbandoned.
 func testMutexAbandonedByClose(t *testing.T) {
-	name := syncName(t)
-	m := createMutex(t, name, false)
-	p := startPeer(t)
-	id := p.syncMustOpen("mutexOpen", name)
-	p.syncMust("wait", id)
-	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
-	time.Sleep(settle)
-	pending(t, ch, "Lock while the peer owns the mutex")
+	name, m, p, id := peerOwnsMutex(t)
+	ch := lockWaits(t, m)
 	p.close(id)
 	_, err := get(t, ch, "Lock of a mutex whose owner closed its handle")
 	wantErr(t, "Lock of a mutex whose owner closed its handle holding it", err, errs.ErrAbandoned)
@@ -1763,6 +1741,27 @@ func keepSync[T syncobj.Object](t testing.TB, what string, o T, err error) T {
 		_ = o.Close()
 	})
 	return o
+}
+
+// peerOwnsMutex creates a mutex here and has a peer process lock it,
+// through a handle of its own (id).
+func peerOwnsMutex(t *testing.T) (name string, m *syncobj.Mutex, p *peer, id int) {
+	t.Helper()
+	name = syncName(t)
+	m = createMutex(t, name, false)
+	p = startPeer(t)
+	id = p.syncMustOpen("mutexOpen", name)
+	p.syncMust("wait", id)
+	return name, m, p, id
+}
+
+// lockWaits starts m.Lock and checks that it waits.
+func lockWaits(t *testing.T, m *syncobj.Mutex) <-chan result[struct{}] {
+	t.Helper()
+	ch := asyncErr(func() error { return m.Lock(boundedCtx(t)) })
+	time.Sleep(settle)
+	pending(t, ch, "Lock while the peer owns the mutex")
+	return ch
 }
 
 func createMutex(t testing.TB, name string, initialOwner bool) *syncobj.Mutex {

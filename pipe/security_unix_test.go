@@ -200,3 +200,18 @@ func TestRootChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownGroup: Security naming a group that does not exist fails at
+// Listen with ErrInvalidParameter and leaves the name free.
+func TestUnknownGroup(t *testing.T) {
+	t.Setenv("XIPC_ROOT", t.TempDir())
+	_, err := pipe.Listen("group", &pipe.ListenConfig{Security: pipe.Security{Group: "xipc-no-such-group"}})
+	if !errors.Is(err, errs.ErrInvalidParameter) {
+		t.Fatalf("Listen with an unknown group: %v; want ErrInvalidParameter", err)
+	}
+	l, err := pipe.Listen("group", &pipe.ListenConfig{FirstInstance: true})
+	if err != nil {
+		t.Fatalf("the name after the failed Listen: %v", err)
+	}
+	l.Close()
+}

@@ -94,6 +94,12 @@ func Create(k names.Kernel, typ string, allUsers bool, group string, init Init) 
 	if err != nil {
 		return nil, false, err
 	}
+	if group != "" {
+		// Before anything is created: a bad group leaves nothing behind.
+		if _, err := ns.LookupGroup(group); err != nil {
+			return nil, false, err
+		}
+	}
 	for {
 		f, err := openFile(path, os.O_RDWR|os.O_CREATE)
 		if err != nil {

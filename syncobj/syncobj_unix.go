@@ -56,6 +56,7 @@ type shared struct {
 	rec   uint32 // mutex: nesting depth of the owner
 	aband uint32 // mutex: left abandoned by a closed handle
 	owner uint64 // mutex: pid<<32 | handle number
+	sleep uint32 // waiters asleep on seq, in any process
 }
 
 var handleSeq atomic.Uint32
@@ -232,7 +233,12 @@ func (o *sysObject) unlockInternal() {
 // changed bumps seq and wakes every waiter, who rechecks.
 func (o *sysObject) changed() {
 	atomic.AddUint32(&o.s.seq, 1)
-	futex.Wake(&o.s.seq)
+	// Only a sleeper needs the system call. A waiter counts itself in
+	// before it sleeps, and its sleep compares seq, so a change between
+	// the two is seen either here or there.
+	if atomic.LoadUint32(&o.s.sleep) != 0 {
+		futex.Wake(&o.s.seq)
+	}
 }
 
 func alive(pid int) bool {
@@ -468,7 +474,14 @@ func wait(ctx context.Context, all bool, objs []*sysObject) (int, error) {
 		case ctx.Err() != nil || atomic.LoadUint32(&cancel) != 0:
 			return -1, errs.Timeout(ctx, nil)
 		}
-		if err := futex.WaitAny(words, seqs, &cancel, abandonCheck); err != nil {
+		for _, o := range objs {
+			atomic.AddUint32(&o.s.sleep, 1)
+		}
+		err = futex.WaitAny(words, seqs, &cancel, abandonCheck)
+		for _, o := range objs {
+			atomic.AddUint32(&o.s.sleep, ^uint32(0))
+		}
+		if err != nil {
 			return -1, err
 		}
 	}

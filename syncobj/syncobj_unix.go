@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ type sysObject struct {
 	mu    sync.Mutex
 	shut  bool // closed: no new waits
 	waits int  // waits in progress, which still use the mapping
+	wake  bool // a change under the internal lock: wake sleepers after it
 }
 
 func (o *sysObject) kindName() string { return o.t.String() }
@@ -199,8 +201,15 @@ func (o *sysObject) unmap() {
 	}
 }
 
+// The internal lock word: the holder's pid, with lockSleepers set while
+// another process or thread may be asleep on the word waiting for it.
+const lockSleepers = 1 << 31
+
 // lock takes the object's internal lock: the handle's mutex for this
-// process's goroutines, then the shared lock word between processes.
+// process's goroutines, then the shared lock word between processes. The
+// word is held for a few instructions, so a taker spins briefly (yielding)
+// and then sleeps on it; a holder that died holding it (killed between two
+// instructions of an update) is noticed and the lock taken over.
 func (o *sysObject) lock() error {
 	o.mu.Lock()
 	if o.shut {
@@ -208,37 +217,71 @@ func (o *sysObject) lock() error {
 		return errs.ErrClosed
 	}
 	me := uint32(pid)
-	for spins := 0; ; spins++ {
-		if atomic.CompareAndSwapUint32(&o.s.ilock, 0, me) {
+	w := &o.s.ilock
+	for spins := 0; spins < 100; spins++ {
+		if atomic.CompareAndSwapUint32(w, 0, me) {
 			return nil
 		}
-		holder := atomic.LoadUint32(&o.s.ilock)
-		if holder != 0 && holder != me && spins > 100 && !alive(int(holder)) {
-			// Killed between two instructions of an update.
-			if atomic.CompareAndSwapUint32(&o.s.ilock, holder, me) {
+		runtime.Gosched()
+	}
+	// Contended: from here on the lock is taken with lockSleepers set, as
+	// someone else may be asleep too (the classic three-state futex lock).
+	words, seqs := []*uint32{w}, []uint32{0}
+	for naps := 1; ; naps++ {
+		v := atomic.LoadUint32(w)
+		switch {
+		case v == 0:
+			if atomic.CompareAndSwapUint32(w, 0, me|lockSleepers) {
 				return nil
 			}
+			continue
+		case v&lockSleepers == 0:
+			if !atomic.CompareAndSwapUint32(w, v, v|lockSleepers) {
+				continue
+			}
+			v |= lockSleepers
 		}
-		if spins > 10 {
-			time.Sleep(50 * time.Microsecond)
+		if naps%8 == 0 && !alive(int(v&^lockSleepers)) {
+			if atomic.CompareAndSwapUint32(w, v, me|lockSleepers) {
+				return nil
+			}
+			continue
 		}
+		seqs[0] = v
+		futex.WaitAny(words, seqs, &neverCancel, lockNap)
 	}
 }
 
+// lockNap bounds one sleep on a contended internal lock, so that a holder
+// that died is noticed.
+const lockNap = 10 * time.Millisecond
+
+// neverCancel is the cancel word of the internal lock's sleeps: never set.
+var neverCancel uint32
+
 func (o *sysObject) unlockInternal() {
-	atomic.StoreUint32(&o.s.ilock, 0)
+	if atomic.SwapUint32(&o.s.ilock, 0)&lockSleepers != 0 {
+		futex.Wake(&o.s.ilock)
+	}
+	wake := o.wake
+	o.wake = false
+	s := o.s
 	o.mu.Unlock()
+	// Sleepers on seq are woken after the lock is let go, so that they do
+	// not wake into a held lock.
+	if wake && atomic.LoadUint32(&s.sleep) != 0 {
+		futex.Wake(&s.seq)
+	}
 }
 
-// changed bumps seq and wakes every waiter, who rechecks.
+// changed bumps seq; the internal lock's release then wakes every waiter,
+// who rechecks. o's lock is held.
 func (o *sysObject) changed() {
 	atomic.AddUint32(&o.s.seq, 1)
 	// Only a sleeper needs the system call. A waiter counts itself in
 	// before it sleeps, and its sleep compares seq, so a change between
 	// the two is seen either here or there.
-	if atomic.LoadUint32(&o.s.sleep) != 0 {
-		futex.Wake(&o.s.seq)
-	}
+	o.wake = true
 }
 
 func alive(pid int) bool {
@@ -352,7 +395,13 @@ func (o *sysObject) close() error {
 	}
 	o.shut = true
 	o.changed() // wake this handle's waiters: they see it closed
-	atomic.StoreUint32(&o.s.ilock, 0)
+	if atomic.SwapUint32(&o.s.ilock, 0)&lockSleepers != 0 {
+		futex.Wake(&o.s.ilock)
+	}
+	o.wake = false
+	if atomic.LoadUint32(&o.s.sleep) != 0 {
+		futex.Wake(&o.s.seq)
+	}
 	if o.waits == 0 {
 		o.unmap()
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // WaitForever is the ReadTimeout that waits for a message without limit
@@ -226,9 +227,23 @@ type Writer struct {
 	name names.Mailslot
 }
 
+// Owner names the users whose slots a writer trusts besides its own user
+// and the administrators (root; SYSTEM and Administrators on Windows), who
+// are always trusted (see docs/security.md). The zero value adds no one.
+type Owner struct {
+	// User is one more trusted user: a user name or numeric uid on Unix, a
+	// user name or SID string on Windows.
+	User string
+	// AnyUser trusts every user: the owner check is off, as in plain Win32.
+	AnyUser bool
+}
+
 // Open opens the mailslot name for writing (CreateFile with GENERIC_WRITE).
-// A name with no slot gives ErrNotFound.
-func Open(name string) (*Writer, error) {
+// A name with no slot gives ErrNotFound. A slot created by a user other
+// than the caller's own, the administrators and those the owners name
+// fails with ErrAccessDenied, so that a user who took the name first does
+// not receive the messages.
+func Open(name string, owners ...Owner) (*Writer, error) {
 	m, err := names.ParseMailslot(name)
 	if err != nil {
 		return nil, errs.Op("open", kind, name, err)
@@ -236,7 +251,17 @@ func Open(name string) (*Writer, error) {
 	if !m.Local() {
 		return nil, errs.Op("open", kind, m.String(), errs.New(errs.ErrNotSupported, errors.New("network mailslots are not supported yet")))
 	}
-	w, err := open(m)
+	any := false
+	var users []string
+	for _, o := range owners {
+		any = any || o.AnyUser
+		users = append(users, o.User)
+	}
+	trust, err := owner.New(any, users...)
+	if err != nil {
+		return nil, errs.Op("open", kind, m.String(), err)
+	}
+	w, err := open(m, trust)
 	if err != nil {
 		return nil, errs.Op("open", kind, m.String(), errs.FromSys(err))
 	}

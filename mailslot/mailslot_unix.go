@@ -36,6 +36,7 @@ import (
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
 	"github.com/xipc/xipc/internal/ns"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // QueueLimit bounds the bytes of messages a slot holds for its reader on
@@ -60,15 +61,14 @@ type sysSlot struct {
 	rmu sync.Mutex // one Read at a time: the read deadline is per descriptor
 
 	mu       sync.Mutex
-	queue    [][]byte // received, not yet read; oldest first
-	head     int      // queue[head] is the next message
-	queued   int      // bytes in queue[head:]
-	scratch  []byte   // one receive's worth
-	reading  bool     // a reader is in read
-	readSeq  uint64   // reads finished
-	lastRead time.Time
-	pumpIn   bool // the pump waits on the socket
-	pumpWait bool // the pump waits for wake
+	queue    [][]byte    // received, not yet read; oldest first
+	head     int         // queue[head] is the next message
+	queued   int         // bytes in queue[head:]
+	scratch  []byte      // one receive's worth
+	reading  bool        // a reader is in read
+	lastRead time.Time   // when the last read ended
+	away     *time.Timer // fires pumpIdle after a read ends: wakes the pump
+	pumpIn   bool        // the pump waits on the socket
 	closed   bool
 	wake     chan struct{} // for the pump: a reader left, room freed, or close
 	done     chan struct{} // closed when the pump has stopped
@@ -98,6 +98,8 @@ func create(m names.Mailslot, c *Config) (*sysSlot, error) {
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	s.away = time.AfterFunc(time.Hour, func() { signal(s.wake) })
+	s.away.Stop()
 	if err := s.openSocket(c); err != nil {
 		s.closeFiles()
 		claim.Release()
@@ -208,9 +210,8 @@ func (s *sysSlot) takeLocked(p []byte) (int, error) {
 		s.queue = append(s.queue[:0], s.queue[s.head:]...)
 		s.head = 0
 	}
-	if wasFull && s.pumpWait {
-		s.pumpWait = false
-		signal(s.wake)
+	if wasFull {
+		signal(s.wake) // the pump may wait for room
 	}
 	return copy(p, msg), nil
 }
@@ -308,11 +309,11 @@ func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, 
 func (s *sysSlot) leave() {
 	s.mu.Lock()
 	s.reading = false
-	s.readSeq++
 	s.lastRead = time.Now()
-	if s.pumpWait {
-		s.pumpWait = false
-		signal(s.wake)
+	if !s.closed {
+		// While reads keep coming, each pushes this back and the pump
+		// sleeps: no wake-ups on the hot path.
+		s.away.Reset(pumpIdle)
 	}
 	s.mu.Unlock()
 }
@@ -329,35 +330,21 @@ func (s *sysSlot) pumpRead(fd uintptr) bool {
 	return full || err != nil
 }
 
-// pump drains the socket into the queue while no reader does. While a
-// reader keeps coming back it checks once per pumpIdle; while one read
-// lasts, or the queue is full, it sleeps until woken.
+// pump drains the socket into the queue while no reader does. It sleeps
+// while a read is in progress, while reads keep coming (the away timer,
+// pushed back by every read's end, wakes it pumpIdle after the last one),
+// and while the queue is full (a read that frees room wakes it).
 func (s *sysSlot) pump() {
 	defer close(s.done)
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	var seenSeq uint64
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		idle := time.Since(s.lastRead)
-		switch {
-		case s.queued >= QueueLimit, s.reading && s.readSeq == seenSeq:
-			s.pumpWait = true
+		if s.reading || s.queued >= QueueLimit || time.Since(s.lastRead) < pumpIdle {
 			s.mu.Unlock()
 			<-s.wake
-			continue
-		case s.reading || idle < pumpIdle:
-			seenSeq = s.readSeq
-			s.mu.Unlock()
-			timer.Reset(max(pumpIdle-idle, pumpIdle/4))
-			select {
-			case <-timer.C:
-			case <-s.wake:
-			}
 			continue
 		}
 		s.pumpIn = true
@@ -404,6 +391,7 @@ func (s *sysSlot) close() error {
 	// Remove the name first, so that writers fail from now on.
 	s.claim.Release()
 	err := s.closeFiles()
+	s.away.Stop()
 	signal(s.wake)
 	<-s.done
 	return err
@@ -414,12 +402,16 @@ type sysWriter struct {
 	max int
 }
 
-func open(m names.Mailslot) (*sysWriter, error) {
+func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 	path, err := ns.Path(kind, m.Key())
 	if err != nil {
 		return nil, err
 	}
-	max, err := readMax(path + ".lock")
+	before, err := slotFile(path, trust)
+	if err != nil {
+		return nil, err
+	}
+	max, err := readMax(path+".lock", trust)
 	if err != nil {
 		return nil, err
 	}
@@ -428,14 +420,18 @@ func open(m names.Mailslot) (*sysWriter, error) {
 		// ENOENT: no slot; ECONNREFUSED: a crashed reader's socket.
 		return nil, errs.New(errs.ErrNotFound, errs.UnwrapNet(err))
 	}
+	if err := sameSlot(path, before, trust); err != nil {
+		uc.Close()
+		return nil, err
+	}
 	return &sysWriter{uc: uc, max: max}, nil
 }
 
 // readMax reads the slot's MaxMessageSize from its lock file.
-func readMax(lock string) (int, error) {
-	f, err := os.Open(lock)
+func readMax(lock string, trust owner.Trust) (int, error) {
+	f, err := openLock(lock, trust)
 	if err != nil {
-		return 0, errs.FromSys(err)
+		return 0, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

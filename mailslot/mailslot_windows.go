@@ -69,6 +69,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 	"github.com/xipc/xipc/internal/winsec"
 )
 
@@ -974,7 +975,7 @@ func openWriter(path *uint16, flags uint32) (windows.Handle, error) {
 		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_EXISTING, flags, 0)
 }
 
-func open(m names.Mailslot) (*sysWriter, error) {
+func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 	path, err := windows.UTF16PtrFromString(m.String())
 	if err != nil {
 		return nil, errs.New(errs.ErrInvalidName, err)
@@ -984,6 +985,11 @@ func open(m names.Mailslot) (*sysWriter, error) {
 		if err == windows.ERROR_PATH_NOT_FOUND {
 			return nil, errs.New(errs.ErrNotFound, err)
 		}
+		return nil, err
+	}
+	// GENERIC_WRITE includes READ_CONTROL: the slot's owner is readable.
+	if err := trust.CheckHandle(h, windows.SE_KERNEL_OBJECT, "the mailslot"); err != nil {
+		windows.CloseHandle(h) //nolint:errcheck // err is the one to report
 		return nil, err
 	}
 	wt, err := watchSlot(m)

@@ -38,6 +38,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // Direction is the direction data flows on a pipe, seen from the server
@@ -130,6 +131,23 @@ type DialConfig struct {
 	// ByteReadMode reads a message pipe as a byte stream, ignoring message
 	// boundaries (PIPE_READMODE_BYTE). Writes still make messages.
 	ByteReadMode bool
+	// Owner says which server users Dial trusts besides the caller's own
+	// user and the administrators (root; SYSTEM and Administrators on
+	// Windows). A pipe whose server runs as anyone else fails with
+	// ErrAccessDenied, so a user who creates the name first cannot receive
+	// the client's traffic. The zero value trusts no one else.
+	Owner Owner
+}
+
+// Owner names the users whose objects an opener trusts besides its own user
+// and the administrators, who are always trusted (see docs/security.md).
+// The zero value adds no one.
+type Owner struct {
+	// User is one more trusted user: a user name or numeric uid on Unix, a
+	// user name or SID string on Windows.
+	User string
+	// AnyUser trusts every user: the owner check is off, as in plain Win32.
+	AnyUser bool
 }
 
 // Addr is the address of a pipe; it implements net.Addr.
@@ -238,13 +256,17 @@ func Dial(ctx context.Context, name string, cfg *DialConfig) (*Conn, error) {
 	if c.Access < ReadWrite || c.Access > WriteOnly {
 		return nil, errs.Op("dial", kind, p.String(), errs.New(errs.ErrInvalidParameter, errors.New("invalid Access")))
 	}
+	trust, err := owner.New(c.Owner.AnyUser, c.Owner.User)
+	if err != nil {
+		return nil, errs.Op("dial", kind, p.String(), err)
+	}
 	if !p.Local() {
 		return nil, errs.Op("dial", kind, p.String(), errs.New(errs.ErrNotSupported, errors.New("remote pipes are not supported yet")))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, errs.Op("dial", kind, p.String(), errs.Timeout(ctx, nil))
 	}
-	sc, err := dial(ctx, p, &c)
+	sc, err := dial(ctx, p, &c, trust)
 	if err != nil {
 		return nil, errs.Op("dial", kind, p.String(), errs.FromSys(err))
 	}

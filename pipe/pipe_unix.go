@@ -27,6 +27,7 @@ import (
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
 	"github.com/xipc/xipc/internal/ns"
+	"github.com/xipc/xipc/internal/owner"
 	"github.com/xipc/xipc/internal/wire"
 )
 
@@ -289,7 +290,7 @@ func (l *sysListener) close() error {
 	return errs.UnwrapNet(err)
 }
 
-func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
+func dial(ctx context.Context, p names.Pipe, c *DialConfig, trust owner.Trust) (*sysConn, error) {
 	path, err := ns.Path("pipe", p.Key())
 	if err != nil {
 		return nil, err
@@ -306,7 +307,7 @@ func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
 		h.Flags |= wire.HelloWrite
 	}
 	for {
-		sc, status, err := tryDial(ctx, path, h, c)
+		sc, status, err := tryDial(ctx, path, h, c, trust)
 		if err != nil || status != wire.StatusBusy {
 			return sc, err
 		}
@@ -324,7 +325,7 @@ func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
 	}
 }
 
-func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sysConn, uint8, error) {
+func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig, trust owner.Trust) (*sysConn, uint8, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
@@ -342,6 +343,10 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig) (*sy
 		return nil, 0, err
 	}
 	uc := nc.(*net.UnixConn)
+	if err := checkServer(uc, path, trust); err != nil {
+		uc.Close() // before the hello: a squatter learns nothing
+		return nil, 0, err
+	}
 	stop := context.AfterFunc(ctx, func() { uc.SetDeadline(time.Now()) })
 	sc, status, err := handshakeClient(uc, h, c)
 	if !stop() {
@@ -397,4 +402,27 @@ func peerCred(uc *net.UnixConn) (cred, error) {
 		return cred{}, err
 	}
 	return c, cerr
+}
+
+// checkServer checks that the server at the other end of uc runs as a
+// trusted user: SO_PEERCRED gives the user that called listen(2), which a
+// client cannot be fooled about. Where the kernel does not tell, the
+// socket file's owner stands in.
+func checkServer(uc *net.UnixConn, path string, trust owner.Trust) error {
+	if trust.Any() {
+		return nil
+	}
+	cr, err := peerCred(uc)
+	if err != nil {
+		return err
+	}
+	uid := cr.uid
+	if uid < 0 {
+		var st unix.Stat_t
+		if err := unix.Lstat(path, &st); err != nil {
+			return errs.New(errs.ErrNotFound, err)
+		}
+		uid = int(st.Uid)
+	}
+	return trust.CheckUID(uid, "the pipe's server")
 }

@@ -48,6 +48,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 	"github.com/xipc/xipc/internal/winsec"
 )
 
@@ -902,7 +903,7 @@ func (l *sysListener) close() error {
 	}
 }
 
-func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
+func dial(ctx context.Context, p names.Pipe, c *DialConfig, trust owner.Trust) (*sysConn, error) {
 	path, err := windows.UTF16PtrFromString(p.String())
 	if err != nil {
 		return nil, errs.New(errs.ErrInvalidName, err)
@@ -931,7 +932,7 @@ func dial(ctx context.Context, p names.Pipe, c *DialConfig) (*sysConn, error) {
 			h, err = openPipe(path, plain)
 		}
 		if err == nil {
-			return clientConn(h, c)
+			return clientConn(h, c, trust)
 		}
 		if err != windows.ERROR_PIPE_BUSY {
 			return nil, err
@@ -987,7 +988,7 @@ func openPipe(path *uint16, access uint32) (windows.Handle, error) {
 
 // clientConn completes a client connection: the port, message read mode on
 // a message pipe, and the server's PID.
-func clientConn(h windows.Handle, c *DialConfig) (*sysConn, error) {
+func clientConn(h windows.Handle, c *DialConfig, trust owner.Trust) (*sysConn, error) {
 	fail := func(err error) (*sysConn, error) {
 		windows.CloseHandle(h) //nolint:errcheck // err is the one to report
 		return nil, err
@@ -1011,7 +1012,27 @@ func clientConn(h windows.Handle, c *DialConfig) (*sysConn, error) {
 	if err := windows.GetNamedPipeServerProcessId(h, &pid); err != nil {
 		pid = 0 // the server has gone already
 	}
+	if err := checkServer(h, pid, trust); err != nil {
+		return fail(err)
+	}
 	return newSysConn(h, skip, msg, msg && !c.ByteReadMode, pid, nil), nil
+}
+
+// checkServer checks that the pipe's server runs as a trusted user: the
+// user of the server process's token (GetNamedPipeServerProcessId,
+// OpenProcessToken), or, when that token cannot be read (another user's
+// process, a service), the owner of the pipe object, which is the user
+// that created its first instance.
+func checkServer(h windows.Handle, pid uint32, trust owner.Trust) error {
+	if trust.Any() {
+		return nil
+	}
+	if pid != 0 {
+		if ok, err := trust.CheckProcess(pid, "the pipe's server"); ok {
+			return err
+		}
+	}
+	return trust.CheckHandle(h, windows.SE_KERNEL_OBJECT, "the pipe")
 }
 
 // pipeRights is what Security grants everyone (AllUsers) or a group on a

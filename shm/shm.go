@@ -26,6 +26,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // Granularity is the allocation granularity: view offsets must be
@@ -59,6 +60,33 @@ type Security struct {
 type Options struct {
 	// Security says who may open the object; the zero value is owner-only.
 	Security Security
+	// Owner says whose existing object Create (or a named MapFile) may
+	// join besides the caller's own and the administrators'; an object of
+	// anyone else fails with ErrAccessDenied instead of being shared with
+	// a user who took the name first. The zero value adds no one.
+	Owner Owner
+}
+
+// Owner names the users whose objects an opener trusts besides its own user
+// and the administrators (root; SYSTEM and Administrators on Windows), who
+// are always trusted (see docs/security.md). The zero value adds no one.
+type Owner struct {
+	// User is one more trusted user: a user name or numeric uid on Unix, a
+	// user name or SID string on Windows.
+	User string
+	// AnyUser trusts every user: the owner check is off, as in plain Win32.
+	AnyUser bool
+}
+
+// trustOf resolves owners into the set of trusted users.
+func trustOf(owners ...Owner) (owner.Trust, error) {
+	any := false
+	var users []string
+	for _, o := range owners {
+		any = any || o.AnyUser
+		users = append(users, o.User)
+	}
+	return owner.New(any, users...)
 }
 
 const kind = "shm"
@@ -95,7 +123,11 @@ func Create(name string, size int64, opts *Options) (*Mapping, error) {
 	if opts != nil {
 		o = *opts
 	}
-	m, existed, err := create(k, size, &o)
+	trust, err := trustOf(o.Owner)
+	if err != nil {
+		return nil, errs.Op("create", kind, k.String(), err)
+	}
+	m, existed, err := create(k, size, &o, trust)
 	if err != nil {
 		return nil, errs.Op("create", kind, k.String(), errs.FromSys(err))
 	}
@@ -103,8 +135,10 @@ func Create(name string, size int64, opts *Options) (*Mapping, error) {
 }
 
 // Open opens the existing named mapping (OpenFileMapping + MapViewOfFile of
-// all of it) with the given access. No such object → ErrNotFound.
-func Open(name string, access Access) (*Mapping, error) {
+// all of it) with the given access. No such object → ErrNotFound. An
+// object created by a user other than the caller's own, the administrators
+// and those the owners name fails with ErrAccessDenied.
+func Open(name string, access Access, owners ...Owner) (*Mapping, error) {
 	k, err := names.ParseKernel(name)
 	if err != nil {
 		return nil, errs.Op("open", kind, name, err)
@@ -112,7 +146,11 @@ func Open(name string, access Access) (*Mapping, error) {
 	if !access.valid() {
 		return nil, errs.Op("open", kind, k.String(), errs.New(errs.ErrInvalidParameter, errors.New("invalid access")))
 	}
-	m, err := open(k, access)
+	trust, err := trustOf(owners...)
+	if err != nil {
+		return nil, errs.Op("open", kind, k.String(), err)
+	}
+	m, err := open(k, access, trust)
 	if err != nil {
 		return nil, errs.Op("open", kind, k.String(), errs.FromSys(err))
 	}
@@ -140,7 +178,11 @@ func MapFile(f *os.File, name string, size int64, access Access, opts *Options) 
 	if opts != nil {
 		o = *opts
 	}
-	m, existed, err := mapFile(f, k, size, access, &o)
+	trust, err := trustOf(o.Owner)
+	if err != nil {
+		return nil, errs.Op("mapfile", kind, display, err)
+	}
+	m, existed, err := mapFile(f, k, size, access, &o, trust)
 	if err != nil {
 		return nil, errs.Op("mapfile", kind, display, errs.FromSys(err))
 	}

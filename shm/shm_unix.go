@@ -19,6 +19,7 @@ import (
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/kobj"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 const objType = "mapping"
@@ -29,9 +30,9 @@ type sysMapping struct {
 	n    int64
 }
 
-func create(k names.Kernel, size int64, o *Options) (*sysMapping, bool, error) {
+func create(k names.Kernel, size int64, o *Options, trust owner.Trust) (*sysMapping, bool, error) {
 	obj, created, err := kobj.Create(k, objType, o.Security.AllUsers, o.Security.Group,
-		func(f *os.File) error { return f.Truncate(size) })
+		func(f *os.File) error { return f.Truncate(size) }, trust)
 	if err != nil {
 		return nil, false, err
 	}
@@ -39,8 +40,8 @@ func create(k names.Kernel, size int64, o *Options) (*sysMapping, bool, error) {
 	return m, !created, err
 }
 
-func open(k names.Kernel, _ Access) (*sysMapping, error) {
-	obj, err := kobj.Open(k, objType)
+func open(k names.Kernel, _ Access, trust owner.Trust) (*sysMapping, error) {
+	obj, err := kobj.Open(k, objType, trust)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func attach(obj *kobj.Object) (*sysMapping, error) {
 	return m, nil
 }
 
-func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options) (*sysMapping, bool, error) {
+func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options, trust owner.Trust) (*sysMapping, bool, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, false, err
@@ -101,7 +102,7 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 		return nil, false, err
 	}
 	obj, created, err := kobj.Create(*k, objType, o.Security.AllUsers, o.Security.Group,
-		func(kf *os.File) error { return kobj.SetAttr(kf, "file", path) })
+		func(kf *os.File) error { return kobj.SetAttr(kf, "file", path) }, trust)
 	if err != nil {
 		return nil, false, err
 	}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 	"github.com/xipc/xipc/internal/winsec"
 )
 
@@ -53,7 +54,7 @@ type sysMapping struct {
 	n int64
 }
 
-func create(k names.Kernel, size int64, o *Options) (*sysMapping, bool, error) {
+func create(k names.Kernel, size int64, o *Options, trust owner.Trust) (*sysMapping, bool, error) {
 	name, err := windows.UTF16PtrFromString(k.String())
 	if err != nil {
 		return nil, false, errs.New(errs.ErrInvalidName, err)
@@ -66,11 +67,14 @@ func create(k names.Kernel, size int64, o *Options) (*sysMapping, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
+	if err := checkOwner(h, existed, trust); err != nil {
+		return nil, false, err
+	}
 	m, err := attach(h)
 	return m, existed, err
 }
 
-func open(k names.Kernel, access Access) (*sysMapping, error) {
+func open(k names.Kernel, access Access, trust owner.Trust) (*sysMapping, error) {
 	name, err := windows.UTF16PtrFromString(k.String())
 	if err != nil {
 		return nil, errs.New(errs.ErrInvalidName, err)
@@ -78,6 +82,9 @@ func open(k names.Kernel, access Access) (*sysMapping, error) {
 	want := uint32(windows.FILE_MAP_READ)
 	if access == ReadWrite {
 		want |= windows.FILE_MAP_WRITE
+	}
+	if !trust.Any() {
+		want |= windows.READ_CONTROL // to read the owner
 	}
 	h, err := openFileMapping(want|sectionQuery, false, name)
 	if err == windows.ERROR_ACCESS_DENIED {
@@ -88,10 +95,26 @@ func open(k names.Kernel, access Access) (*sysMapping, error) {
 	if err != nil {
 		return nil, typeErr(err)
 	}
+	if err := checkOwner(h, true, trust); err != nil {
+		return nil, err
+	}
 	return attach(h)
 }
 
-func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options) (*sysMapping, bool, error) {
+// checkOwner refuses an existing object whose owner is not trusted (see
+// Options.Owner); it closes h when it fails.
+func checkOwner(h windows.Handle, existed bool, trust owner.Trust) error {
+	if !existed {
+		return nil
+	}
+	if err := trust.CheckHandle(h, windows.SE_KERNEL_OBJECT, "the mapping"); err != nil {
+		windows.CloseHandle(h) //nolint:errcheck // err is the one to report
+		return err
+	}
+	return nil
+}
+
+func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options, trust owner.Trust) (*sysMapping, bool, error) {
 	// The same checks as on Unix, before Windows sees the call: Win32 would
 	// fail a read-only mapping larger than its file with
 	// ERROR_NOT_ENOUGH_MEMORY, and one of an empty file with
@@ -145,6 +168,9 @@ func mapFile(f *os.File, k *names.Kernel, size int64, access Access, o *Options)
 	}
 	if cerr != nil {
 		return nil, false, cerr
+	}
+	if err := checkOwner(h, existed, trust); err != nil {
+		return nil, false, err
 	}
 	m, err := attach(h)
 	return m, existed, err

@@ -30,6 +30,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // Security says who besides the creating user may open the object. The
@@ -47,6 +48,50 @@ type Security struct {
 type Options struct {
 	// Security says who may open the object; the zero value is owner-only.
 	Security Security
+	// Owner says whose existing object a Create function may join besides
+	// the caller's own and the administrators'; an object of anyone else
+	// fails with ErrAccessDenied instead of being shared with a user who
+	// took the name first. The zero value adds no one.
+	Owner Owner
+}
+
+// Owner names the users whose objects an opener trusts besides its own user
+// and the administrators (root; SYSTEM and Administrators on Windows), who
+// are always trusted (see docs/security.md). The zero value adds no one.
+type Owner struct {
+	// User is one more trusted user: a user name or numeric uid on Unix, a
+	// user name or SID string on Windows.
+	User string
+	// AnyUser trusts every user: the owner check is off, as in plain Win32.
+	AnyUser bool
+}
+
+// trustOf resolves owners into the set of trusted users.
+func trustOf(owners ...Owner) (owner.Trust, error) {
+	any := false
+	var users []string
+	for _, o := range owners {
+		any = any || o.AnyUser
+		users = append(users, o.User)
+	}
+	return owner.New(any, users...)
+}
+
+// createNamed is create with the owner check of opts.Owner.
+func createNamed(kind string, k *names.Kernel, display string, t objType, p params, opts *Options) (*sysObject, bool, error) {
+	var own Owner
+	if opts != nil {
+		own = opts.Owner
+	}
+	trust, err := trustOf(own)
+	if err != nil {
+		return nil, false, errs.Op("create", kind, display, err)
+	}
+	o, existed, err := create(k, t, p, opts, trust)
+	if err != nil {
+		return nil, false, errs.Op("create", kind, display, errs.FromSys(err))
+	}
+	return o, existed, nil
 }
 
 // Object is a Mutex, an Event or a Semaphore: something Wait and WaitAll
@@ -111,16 +156,18 @@ func CreateMutex(name string, initialOwner bool, opts *Options) (*Mutex, error) 
 	if err != nil {
 		return nil, err
 	}
-	o, existed, err := create(k, mutexType, params{initialOwner: initialOwner}, opts)
+	o, existed, err := createNamed("mutex", k, display, mutexType, params{initialOwner: initialOwner}, opts)
 	if err != nil {
-		return nil, errs.Op("create", "mutex", display, errs.FromSys(err))
+		return nil, err
 	}
 	return &Mutex{handle{o: o, name: display, kind: "mutex", existed: existed}}, nil
 }
 
 // OpenMutex opens an existing named mutex; none → ErrNotFound.
-func OpenMutex(name string) (*Mutex, error) {
-	o, display, err := openNamed("mutex", name, mutexType)
+// An object created by a user other than the caller's own, the
+// administrators and those the owners name fails with ErrAccessDenied.
+func OpenMutex(name string, owners ...Owner) (*Mutex, error) {
+	o, display, err := openNamed("mutex", name, mutexType, owners)
 	if err != nil {
 		return nil, err
 	}
@@ -152,16 +199,18 @@ func CreateEvent(name string, manualReset, initialState bool, opts *Options) (*E
 	if err != nil {
 		return nil, err
 	}
-	o, existed, err := create(k, eventType, params{manualReset: manualReset, initialState: initialState}, opts)
+	o, existed, err := createNamed("event", k, display, eventType, params{manualReset: manualReset, initialState: initialState}, opts)
 	if err != nil {
-		return nil, errs.Op("create", "event", display, errs.FromSys(err))
+		return nil, err
 	}
 	return &Event{handle{o: o, name: display, kind: "event", existed: existed}}, nil
 }
 
 // OpenEvent opens an existing named event; none → ErrNotFound.
-func OpenEvent(name string) (*Event, error) {
-	o, display, err := openNamed("event", name, eventType)
+// An object created by a user other than the caller's own, the
+// administrators and those the owners name fails with ErrAccessDenied.
+func OpenEvent(name string, owners ...Owner) (*Event, error) {
+	o, display, err := openNamed("event", name, eventType, owners)
 	if err != nil {
 		return nil, err
 	}
@@ -195,9 +244,9 @@ func CreateSemaphore(name string, initial, max int, opts *Options) (*Semaphore, 
 	if max < 1 || initial < 0 || initial > max || max > maxSemaphore {
 		return nil, errs.Op("create", "semaphore", display, errs.New(errs.ErrInvalidParameter, fmt.Errorf("initial %d, max %d: want 0 <= initial <= max, 1 <= max <= %d", initial, max, maxSemaphore)))
 	}
-	o, existed, err := create(k, semaphoreType, params{initial: initial, max: max}, opts)
+	o, existed, err := createNamed("semaphore", k, display, semaphoreType, params{initial: initial, max: max}, opts)
 	if err != nil {
-		return nil, errs.Op("create", "semaphore", display, errs.FromSys(err))
+		return nil, err
 	}
 	return &Semaphore{handle{o: o, name: display, kind: "semaphore", existed: existed}}, nil
 }
@@ -207,8 +256,10 @@ func CreateSemaphore(name string, initial, max int, opts *Options) (*Semaphore, 
 const maxSemaphore = 1<<31 - 1
 
 // OpenSemaphore opens an existing named semaphore; none → ErrNotFound.
-func OpenSemaphore(name string) (*Semaphore, error) {
-	o, display, err := openNamed("semaphore", name, semaphoreType)
+// An object created by a user other than the caller's own, the
+// administrators and those the owners name fails with ErrAccessDenied.
+func OpenSemaphore(name string, owners ...Owner) (*Semaphore, error) {
+	o, display, err := openNamed("semaphore", name, semaphoreType, owners)
 	if err != nil {
 		return nil, err
 	}
@@ -276,12 +327,16 @@ func waitFor(ctx context.Context, all bool, objs ...Object) (int, error) {
 	return i, nil
 }
 
-func openNamed(kind, name string, t objType) (*sysObject, string, error) {
+func openNamed(kind, name string, t objType, owners []Owner) (*sysObject, string, error) {
 	k, err := names.ParseKernel(name)
 	if err != nil {
 		return nil, name, errs.Op("open", kind, name, err)
 	}
-	o, err := open(k, t)
+	trust, err := trustOf(owners...)
+	if err != nil {
+		return nil, k.String(), errs.Op("open", kind, k.String(), err)
+	}
+	o, err := open(k, t, trust)
 	if err != nil {
 		return nil, k.String(), errs.Op("open", kind, k.String(), errs.FromSys(err))
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/xipc/xipc/internal/futex"
 	"github.com/xipc/xipc/internal/kobj"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 const (
@@ -81,7 +82,7 @@ type sysObject struct {
 
 func (o *sysObject) kindName() string { return o.t.String() }
 
-func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bool, error) {
+func create(k *names.Kernel, t objType, p params, opts *Options, trust owner.Trust) (*sysObject, bool, error) {
 	var sec Security
 	if opts != nil {
 		sec = opts.Security
@@ -126,7 +127,7 @@ func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bo
 		o.attach(mem)
 		init(o.s)
 		return nil
-	})
+	}, trust)
 	if err != nil {
 		o.unmap()
 		return nil, false, err
@@ -141,8 +142,8 @@ func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bo
 	return o, !created, nil
 }
 
-func open(k names.Kernel, t objType) (*sysObject, error) {
-	obj, err := kobj.Open(k, t.String())
+func open(k names.Kernel, t objType, trust owner.Trust) (*sysObject, error) {
+	obj, err := kobj.Open(k, t.String(), trust)
 	if err != nil {
 		return nil, err
 	}

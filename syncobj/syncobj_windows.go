@@ -68,6 +68,7 @@ import (
 
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/owner"
 	"github.com/xipc/xipc/internal/winsec"
 )
 
@@ -117,7 +118,7 @@ func init() {
 
 func (o *sysObject) kindName() string { return o.t.String() }
 
-func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bool, error) {
+func create(k *names.Kernel, t objType, p params, opts *Options, trust owner.Trust) (*sysObject, bool, error) {
 	var name *uint16
 	var sa *windows.SecurityAttributes
 	o := &sysObject{t: t}
@@ -142,7 +143,7 @@ func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bo
 		if p.initialOwner {
 			// The creating thread owns a new mutex: create it on a
 			// thread that can stay its owner.
-			return createOwnedMutex(o, sa, name)
+			return checkExisting(createOwnedMutex(o, sa, name))(trust)
 		}
 		h, err = windows.CreateMutex(sa, false, name)
 	case eventType:
@@ -157,7 +158,22 @@ func create(k *names.Kernel, t objType, p params, opts *Options) (*sysObject, bo
 		return nil, false, err
 	}
 	o.h = h
-	return o, existed, nil
+	return checkExisting(o, existed, nil)(trust)
+}
+
+// checkExisting refuses, and closes, an existing object whose owner is not
+// trusted (Options.Owner): a new one is ours.
+func checkExisting(o *sysObject, existed bool, err error) func(owner.Trust) (*sysObject, bool, error) {
+	return func(trust owner.Trust) (*sysObject, bool, error) {
+		if err != nil || !existed {
+			return o, existed, err
+		}
+		if err := trust.CheckHandle(o.h, windows.SE_KERNEL_OBJECT, "the "+o.t.String()); err != nil {
+			o.close() //nolint:errcheck // err is the one to report
+			return nil, false, err
+		}
+		return o, existed, nil
+	}
 }
 
 // createOwnedMutex is CreateMutex(initialOwner) on a new locked thread,
@@ -229,24 +245,32 @@ func boolArg(b bool) uint32 {
 	return 0
 }
 
-func open(k names.Kernel, t objType) (*sysObject, error) {
+func open(k names.Kernel, t objType, trust owner.Trust) (*sysObject, error) {
 	o := &sysObject{t: t, name: k.String()}
 	name, err := windows.UTF16PtrFromString(o.name)
 	if err != nil {
 		return nil, errs.New(errs.ErrInvalidName, err)
 	}
+	var rc uint32
+	if !trust.Any() {
+		rc = windows.READ_CONTROL // to read the owner
+	}
 	switch t {
 	case mutexType:
-		o.h, err = windows.OpenMutex(mutexShared, false, name)
+		o.h, err = windows.OpenMutex(mutexShared|rc, false, name)
 	case eventType:
-		o.h, err = windows.OpenEvent(windows.SYNCHRONIZE|windows.EVENT_MODIFY_STATE, false, name)
+		o.h, err = windows.OpenEvent(windows.SYNCHRONIZE|windows.EVENT_MODIFY_STATE|rc, false, name)
 	case semaphoreType:
-		o.h, err = openSemaphore(windows.SYNCHRONIZE|windows.SEMAPHORE_MODIFY_STATE, false, name)
+		o.h, err = openSemaphore(windows.SYNCHRONIZE|windows.SEMAPHORE_MODIFY_STATE|rc, false, name)
 	default:
 		return nil, errs.New(errs.ErrInvalidParameter, fmt.Errorf("object type %d", t))
 	}
 	if err != nil {
 		return nil, typeErr(err)
+	}
+	if err := trust.CheckHandle(o.h, windows.SE_KERNEL_OBJECT, "the "+t.String()); err != nil {
+		windows.CloseHandle(o.h) //nolint:errcheck // err is the one to report
+		return nil, err
 	}
 	return o, nil
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/xipc/xipc/internal/errs"
 	"github.com/xipc/xipc/internal/names"
 	"github.com/xipc/xipc/internal/ns"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // Object is an open handle to a kernel object's file.
@@ -88,8 +89,11 @@ func Path(k names.Kernel) (string, error) {
 type Init func(f *os.File) error
 
 // Create opens the object k of type typ, creating it (with init) when no
-// live handle to it exists. created reports which happened.
-func Create(k names.Kernel, typ string, allUsers bool, group string, init Init) (o *Object, created bool, err error) {
+// live handle to it exists. created reports which happened. A live object
+// whose file belongs to a user that trust (by default: the caller's own
+// user and root) does not trust is refused with ErrAccessDenied rather
+// than joined; a leftover file of another user is never reused.
+func Create(k names.Kernel, typ string, allUsers bool, group string, init Init, trust ...owner.Trust) (o *Object, created bool, err error) {
 	path, err := Path(k)
 	if err != nil {
 		return nil, false, err
@@ -127,7 +131,7 @@ func Create(k names.Kernel, typ string, allUsers bool, group string, init Init) 
 			}
 			return &Object{File: f, Path: path}, true, nil
 		}
-		o, err := attach(f, path, typ, false)
+		o, err := attach(f, path, typ, false, trustOf(trust))
 		if errors.Is(err, errGone) {
 			continue
 		}
@@ -135,8 +139,18 @@ func Create(k names.Kernel, typ string, allUsers bool, group string, init Init) 
 	}
 }
 
-// Open opens the live object k of type typ; none → ErrNotFound.
-func Open(k names.Kernel, typ string) (*Object, error) {
+// trustOf returns the Trust a caller passed, or the default one.
+func trustOf(trust []owner.Trust) owner.Trust {
+	if len(trust) > 0 {
+		return trust[0]
+	}
+	return owner.Trust{}
+}
+
+// Open opens the live object k of type typ; none → ErrNotFound. An object
+// whose file belongs to a user that trust (by default: the caller's own
+// user and root) does not trust gives ErrAccessDenied.
+func Open(k names.Kernel, typ string, trust ...owner.Trust) (*Object, error) {
 	path, err := Path(k)
 	if err != nil {
 		return nil, err
@@ -146,7 +160,7 @@ func Open(k names.Kernel, typ string) (*Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		o, err := attach(f, path, typ, true)
+		o, err := attach(f, path, typ, true, trustOf(trust))
 		if errors.Is(err, errGone) {
 			continue
 		}
@@ -159,7 +173,22 @@ var errGone = errors.New("removed while opening")
 // attach takes a shared lock on an existing object's file and checks it.
 // With stale, a file that no other process holds is a dead process's
 // leftover, not a live object (whatever its type): ErrNotFound, and it goes.
-func attach(f *os.File, path, typ string, stale bool) (*Object, error) {
+func attach(f *os.File, path, typ string, stale bool, trust owner.Trust) (*Object, error) {
+	// Before the lock: a shared lock on a squatter's file would keep it
+	// alive for others.
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		f.Close()
+		return nil, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is not a regular file", path))
+	}
+	if err := trust.CheckUID(int(st.Uid), path); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if err := lockShared(f); err != nil {
 		f.Close()
 		return nil, err
@@ -196,8 +225,11 @@ func fresh(f *os.File, typ string, allUsers bool, group string, init Init) error
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() && os.Geteuid() != 0 {
-		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is not a regular file of yours", f.Name()))
+	// Not even root takes over another user's leftover: that user could
+	// still hold a descriptor of it (without a lock) and see or change the
+	// new object.
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() {
+		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is not a regular file of yours (uid %d): its owner must remove it", f.Name(), st.Uid))
 	}
 	if err := f.Truncate(0); err != nil {
 		return err

@@ -104,6 +104,10 @@ type Options struct {
 	// Security says who besides the creating user may open the ring (used
 	// by Create only); the zero value is owner-only.
 	Security shm.Security
+	// Owner says whose ring Open attaches to besides the caller's own and
+	// the administrators' (a ring of anyone else fails with
+	// ErrAccessDenied); see shm.Owner. The zero value adds no one.
+	Owner shm.Owner
 }
 
 const kind = "ring"
@@ -222,7 +226,7 @@ func Create(name string, role Role, size int, opts *Options) (*Ring, error) {
 	if opts != nil {
 		o = *opts
 	}
-	m, err := shm.Create(name, int64(headerSize+size), &shm.Options{Security: o.Security})
+	m, err := shm.Create(name, int64(headerSize+size), &shm.Options{Security: o.Security, Owner: o.Owner})
 	if err != nil {
 		return nil, renameOp(err, "create")
 	}
@@ -255,7 +259,7 @@ func Open(name string, role Role, opts *Options) (*Ring, error) {
 	if opts != nil {
 		o = *opts
 	}
-	m, err := shm.Open(name, shm.ReadWrite)
+	m, err := shm.Open(name, shm.ReadWrite, o.Owner)
 	if err != nil {
 		return nil, renameOp(err, "open")
 	}

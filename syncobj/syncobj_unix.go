@@ -24,6 +24,7 @@ package syncobj
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"sort"
@@ -248,6 +249,13 @@ func (o *sysObject) lock() error {
 			}
 			continue
 		}
+		if naps > lockGiveUp {
+			// A live process that holds the word this long is stopped or
+			// hostile (it may write the shared page): fail rather than
+			// hang every caller, whatever its deadline.
+			o.mu.Unlock()
+			return errs.New(errs.ErrProtocol, fmt.Errorf("the object's internal lock has been held by process %d for %v", v&^lockSleepers, lockGiveUp*lockNap))
+		}
 		seqs[0] = v
 		futex.WaitAny(words, seqs, &neverCancel, lockNap)
 	}
@@ -256,6 +264,10 @@ func (o *sysObject) lock() error {
 // lockNap bounds one sleep on a contended internal lock, so that a holder
 // that died is noticed.
 const lockNap = 10 * time.Millisecond
+
+// lockGiveUp is how many naps a taker waits for a live holder of the
+// internal lock before it fails with ErrProtocol.
+const lockGiveUp = 500
 
 // neverCancel is the cancel word of the internal lock's sleeps: never set.
 var neverCancel uint32

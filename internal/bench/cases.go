@@ -21,7 +21,9 @@ type benchCase struct {
 	size       int
 	clients    int
 	transports []transport
-	note       string // shown with the results, e.g. what the baseline is
+	// op is what a round trip asks the peer: opEcho (the default) or
+	// opReply.
+	op byte
 }
 
 func (c *benchCase) measurements(repeat int) int { return repeat * len(c.transports) }
@@ -168,7 +170,7 @@ func newPeerSession(c *benchCase, p *peerProc, dial func() (msgConn, error)) (se
 		p.kill()
 		return nil, err
 	}
-	return &msgSession{kind: c.kind, size: c.size, conns: conns, peer: p}, nil
+	return newMsgSession(c, conns, p), nil
 }
 
 func openPipe(ctx context.Context, r *runner, c *benchCase) (session, error) {
@@ -226,7 +228,7 @@ func openDgram(kind string) func(context.Context, *runner, *benchCase) (session,
 			p.kill()
 			return nil, err
 		}
-		return &msgSession{kind: c.kind, size: c.size, conns: []msgConn{dgramConn{in: in, out: out}}, peer: p}, nil
+		return newMsgSession(c, []msgConn{dgramConn{in: in, out: out}}, p), nil
 	}
 }
 
@@ -246,7 +248,7 @@ func openRing(ctx context.Context, r *runner, c *benchCase) (session, error) {
 	if err != nil {
 		return nil, errors.Join(err, out.Close(), in.Close())
 	}
-	return &msgSession{kind: c.kind, size: c.size, conns: []msgConn{ringConn{ctx: ctx, out: out, in: in}}, peer: p}, nil
+	return newMsgSession(c, []msgConn{ringConn{ctx: ctx, out: out, in: in}}, p), nil
 }
 
 func openMemcpy(_ context.Context, _ *runner, c *benchCase) (session, error) {

@@ -107,12 +107,21 @@ func (r *reservoir) add(v float64) {
 type msgSession struct {
 	kind    caseKind
 	size    int
+	op      byte // of a round trip
 	conns   []msgConn
 	peer    *peerProc
 	cleanup []func() error // objects of ours to close after the conns
 
 	stopped atomic.Bool
 	once    sync.Once
+}
+
+func newMsgSession(c *benchCase, conns []msgConn, p *peerProc) *msgSession {
+	op := c.op
+	if op == 0 {
+		op = opEcho
+	}
+	return &msgSession{kind: c.kind, size: c.size, op: op, conns: conns, peer: p}
 }
 
 func (s *msgSession) measure(_ context.Context, d time.Duration) (sample, error) {
@@ -139,8 +148,12 @@ func (s *msgSession) measureRTT(d time.Duration) (sample, error) {
 	for i, c := range s.conns {
 		wg.Go(func() {
 			res := &results[i]
-			msg, in := make([]byte, s.size), make([]byte, s.size)
-			msg[0] = opEcho
+			msg, in := make([]byte, s.size), make([]byte, max(s.size, replySize))
+			msg[0] = s.op
+			want := s.size
+			if s.op == opReply {
+				want = replySize
+			}
 			rs := newReservoir(per)
 			for !s.stopped.Load() {
 				t0 := time.Now()
@@ -152,8 +165,8 @@ func (s *msgSession) measureRTT(d time.Duration) (sample, error) {
 					break
 				}
 				n, err := c.recv(in)
-				if err == nil && n != s.size {
-					err = fmt.Errorf("echo of %d bytes, want %d", n, s.size)
+				if err == nil && n != want {
+					err = fmt.Errorf("answer of %d bytes, want %d", n, want)
 				}
 				if err != nil {
 					res.err = err

@@ -119,12 +119,12 @@ func Peer(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 		}
 		serve(ringConn{ctx: ctx, out: out, in: in})
 	default:
-		if p := extraPeers[kind]; p != nil {
-			c, err := p(ctx, addr, addr2)
+		if p := peerServers[kind]; p != nil {
+			stop, err := p(ctx, addr, size)
 			if err != nil {
 				return err
 			}
-			serve(c)
+			closers = append(closers, stop)
 			break
 		}
 		return fmt.Errorf("unknown transport %q", kind)
@@ -143,10 +143,10 @@ func Peer(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	return errors.Join(errs...)
 }
 
-// extraPeers are peer transports that a mechanism adds in a file of its
-// own: a function that sets up the peer's side and returns the connection
-// to serve.
-var extraPeers = map[string]func(ctx context.Context, addr, addr2 string) (msgConn, error){}
+// peerServers are peer transports that a mechanism adds in a file of its
+// own: a function that sets up the peer's side, answers in goroutines of
+// its own until ctx ends, and returns how to stop it.
+var peerServers = map[string]func(ctx context.Context, addr string, size int) (stop func() error, err error){}
 
 // listenStream is the peer's listener for the stream transports.
 func listenStream(kind, addr string) (net.Listener, error) {

@@ -30,7 +30,13 @@ const (
 	opEcho = 'e' // send the message back: a round trip
 	opData = 'd' // count it: one-way throughput
 	opAck  = 'a' // answer with the count of opData messages since the last ack (8 bytes)
+	// opReply asks for an 8-byte answer: a request with a payload and a
+	// small result, as msgq's SendData.
+	opReply = 'r'
 )
+
+// replySize is the size of the answer to opReply and opAck.
+const replySize = 8
 
 // frameHeader is the length prefix of the stream baselines (unix, tcp):
 // a little-endian uint32, as the project's baselines and a hand-written
@@ -177,6 +183,9 @@ func serveConn(c msgConn, size int) error {
 		switch buf[0] {
 		case opEcho:
 			err = c.send(buf[:n])
+		case opReply:
+			clear(ack[:])
+			err = c.send(ack[:])
 		case opData:
 			count++
 		case opAck:

@@ -54,10 +54,10 @@ type NATSResult struct {
 }
 
 type natsSession struct {
-	p     *peerProc
-	op    byte
-	size  int
-	enc   *json.Encoder
+	p    *peerProc
+	op   byte
+	size int
+	enc  *json.Encoder
 }
 
 func openNATS(ctx context.Context, r *runner, c *benchCase) (session, error) {

@@ -49,6 +49,7 @@ type Code struct {
 // gone) the first row is the one Win32Code returns; FromWin32 accepts all.
 var Table = []Code{
 	{ErrNotFound, ERROR_FILE_NOT_FOUND, "ERROR_FILE_NOT_FOUND"},
+	{ErrNotFound, ERROR_INVALID_WINDOW_HANDLE, "ERROR_INVALID_WINDOW_HANDLE"}, // a window (msgq) that is gone
 	{ErrAccessDenied, ERROR_ACCESS_DENIED, "ERROR_ACCESS_DENIED"},
 	{ErrClosed, ERROR_INVALID_HANDLE, "ERROR_INVALID_HANDLE"},
 	{ErrProtocol, ERROR_INVALID_DATA, "ERROR_INVALID_DATA"},

@@ -27,6 +27,7 @@ var (
 	ErrNotSupported       = errs.ErrNotSupported       // not possible here [ERROR_NOT_SUPPORTED 50]
 	ErrMappedAlignment    = errs.ErrMappedAlignment    // view offset not a multiple of 64 KiB [ERROR_MAPPED_ALIGNMENT 1132]
 	ErrProtocol           = errs.ErrProtocol           // peer broke the wire protocol [ERROR_INVALID_DATA 13]
+	ErrNetwork            = errs.ErrNetwork            // remote gateway unreachable, refused or lost [ERROR_BAD_NETPATH 53, ERROR_NETNAME_DELETED 64]
 )
 
 // OpError is the error every exported xipc call returns on failure: the

@@ -15,6 +15,8 @@ const (
 	ERROR_INVALID_HANDLE        = 6
 	ERROR_INVALID_DATA          = 13
 	ERROR_NOT_SUPPORTED         = 50
+	ERROR_BAD_NETPATH           = 53
+	ERROR_NETNAME_DELETED       = 64
 	ERROR_INVALID_PARAMETER     = 87
 	ERROR_BROKEN_PIPE           = 109
 	ERROR_SEM_TIMEOUT           = 121
@@ -72,6 +74,8 @@ var Table = []Code{
 	{ErrWrongType, ERROR_INVALID_HANDLE, "ERROR_INVALID_HANDLE"},
 	{ErrAbandoned, WAIT_ABANDONED, "WAIT_ABANDONED"},
 	{ErrMappedAlignment, ERROR_MAPPED_ALIGNMENT, "ERROR_MAPPED_ALIGNMENT"},
+	{ErrNetwork, ERROR_BAD_NETPATH, "ERROR_BAD_NETPATH"},
+	{ErrNetwork, ERROR_NETNAME_DELETED, "ERROR_NETNAME_DELETED"},
 }
 
 // Win32Code returns the Win32 error code a Windows program would see for

@@ -73,6 +73,10 @@ var (
 	// ErrProtocol: the peer sent bytes that break xipc's wire protocol
 	// [ERROR_INVALID_DATA 13].
 	ErrProtocol = errors.New("protocol violation by peer")
+	// ErrNetwork: the other machine's gateway could not be reached,
+	// refused this machine's certificate, or its connection was lost
+	// [ERROR_BAD_NETPATH 53, ERROR_NETNAME_DELETED 64].
+	ErrNetwork = errors.New("the network path failed")
 )
 
 // Error carries a sentinel together with the operating-system error that

@@ -37,6 +37,7 @@ var sentinels = []struct {
 	{"ErrWrongType", ErrWrongType},
 	{"ErrNotSupported", ErrNotSupported},
 	{"ErrProtocol", ErrProtocol},
+	{"ErrNetwork", ErrNetwork},
 }
 
 func TestStandardTwins(t *testing.T) {

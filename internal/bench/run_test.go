@@ -208,13 +208,20 @@ func (c *cancelAfter) Step(string, string, int, int, Stat) {
 }
 func (c *cancelAfter) Done() {}
 
-// children lists the live child processes of this one (Linux; none known
-// elsewhere).
+// children lists the child processes of this one, those of each of its
+// threads (Linux; none known elsewhere).
 func children(t *testing.T) []string {
-	b, err := os.ReadFile("/proc/self/task/" + strconv.Itoa(os.Getpid()) + "/children")
-	if err != nil {
+	files, err := filepath.Glob("/proc/" + strconv.Itoa(os.Getpid()) + "/task/*/children")
+	if err != nil || len(files) == 0 {
 		t.Logf("cannot list child processes: %v", err)
 		return nil
 	}
-	return strings.Fields(string(b))
+	var pids []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err == nil { // else the thread has exited
+			pids = append(pids, strings.Fields(string(b))...)
+		}
+	}
+	return pids
 }

@@ -10,8 +10,12 @@
 // order it wrote them, whole or not at all.
 //
 // Names are `\\.\mailslot\[PATH\]NAME` or a bare `[PATH\]NAME`; they are
-// case-insensitive. `\\HOST\mailslot\NAME` and `\\*\mailslot\NAME` parse,
-// but network mailslots are not supported yet (ErrNotSupported).
+// case-insensitive. On Linux, Open of `\\HOST\mailslot\NAME` sends each
+// message as a signed UDP datagram to HOST's xipc gateway, and
+// `\\*\mailslot\NAME` broadcasts it to every gateway on the network
+// segment; such messages hold at most 424 bytes, as on Windows, and may be
+// lost, never cut (see docs/network.md). Only slots created with
+// Config.RemoteWriters receive them.
 package mailslot
 
 import (
@@ -62,6 +66,10 @@ type Config struct {
 	ReadTimeout time.Duration
 	// Security says who may write; the zero value is owner-only.
 	Security Security
+	// RemoteWriters lets the xipc gateway deliver messages from other
+	// machines to this slot (Linux). Windows mailslots always accept
+	// them.
+	RemoteWriters bool
 }
 
 // Info is what GetMailslotInfo reports.
@@ -224,6 +232,7 @@ func (s *Slot) Close() error {
 // Writer is the writing end of a mailslot.
 type Writer struct {
 	w    *sysWriter
+	net  *netWriter // a network mailslot's writer, or nil
 	name names.Mailslot
 }
 
@@ -249,7 +258,11 @@ func Open(name string, owners ...Owner) (*Writer, error) {
 		return nil, errs.Op("open", kind, name, err)
 	}
 	if !m.Local() {
-		return nil, errs.Op("open", kind, m.String(), errs.New(errs.ErrNotSupported, errors.New("network mailslots are not supported yet")))
+		nw, err := openNet(m)
+		if err != nil {
+			return nil, errs.Op("open", kind, m.String(), err)
+		}
+		return &Writer{net: nw, name: m}, nil
 	}
 	any := false
 	var users []string
@@ -274,6 +287,10 @@ func Open(name string, owners ...Owner) (*Writer, error) {
 // ErrMessageTooLarge and nothing is delivered. When the slot has been
 // closed, Write fails with ErrNotFound.
 func (w *Writer) Write(p []byte) (int, error) {
+	if w.net != nil {
+		n, err := w.net.write(p)
+		return n, errs.Op("write", kind, w.name.String(), err)
+	}
 	n, err := w.w.write(p)
 	if err != nil {
 		return 0, errs.Op("write", kind, w.name.String(), errs.FromSys(err))
@@ -285,10 +302,16 @@ func (w *Writer) Write(p []byte) (int, error) {
 // full (the reader is not keeping up); a Write past it fails with an error
 // matching ErrTimeout. The zero time waits without limit.
 func (w *Writer) SetWriteDeadline(t time.Time) error {
+	if w.net != nil {
+		return errs.Op("set deadline", kind, w.name.String(), w.net.setWriteDeadline(t))
+	}
 	return errs.Op("set deadline", kind, w.name.String(), errs.FromSys(w.w.setWriteDeadline(t)))
 }
 
 // Close closes the writer.
 func (w *Writer) Close() error {
+	if w.net != nil {
+		return errs.Op("close", kind, w.name.String(), w.net.close())
+	}
 	return errs.Op("close", kind, w.name.String(), errs.FromSys(w.w.close()))
 }

@@ -88,7 +88,7 @@ func create(m names.Mailslot, c *Config) (*sysSlot, error) {
 			return nil, err
 		}
 	}
-	claim, err := ns.Acquire(kind, m.Key(), fmt.Sprintf("%s\nmax %d", m, c.MaxMessageSize))
+	claim, err := ns.Acquire(kind, m.Key(), fmt.Sprintf("%s\nmax %d", m, c.MaxMessageSize)+remoteInfo(c))
 	if err != nil {
 		return nil, err
 	}

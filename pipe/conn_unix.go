@@ -33,6 +33,7 @@ type sysConn struct {
 	msgR       bool // reads keep message boundaries
 	canR, canW bool // access granted at open
 	pid        int
+	remote     *RemotePeer  // server side: a client relayed by the gateway
 	l          *sysListener // server side: the instance goes back on close
 	released   atomic.Bool
 

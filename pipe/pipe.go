@@ -9,8 +9,11 @@
 // small (the rest comes with the next ReadMsg), as ReadFile does.
 //
 // Names are `\\.\pipe\NAME` or a bare NAME (the same pipe); they are
-// case-insensitive. `\\HOST\pipe\NAME` parses, but remote pipes are not
-// supported yet (ErrNotSupported).
+// case-insensitive. `\\HOST\pipe\NAME` names a pipe on another machine:
+// on Linux, Dial reaches it through HOST's xipc gateway over mutual TLS
+// (see docs/network.md and DialConfig.TLS), on Windows natively over SMB.
+// Only pipes whose ListenConfig.RemoteClients is set accept such clients;
+// Conn.RemotePeer tells the server who they are.
 //
 // Behaviour shared by both operating systems:
 //   - Dial of a missing pipe fails at once with ErrNotFound.
@@ -30,6 +33,7 @@ package pipe
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -107,6 +111,12 @@ type ListenConfig struct {
 	FirstInstance bool
 	// Security says who may connect; the zero value is owner-only.
 	Security Security
+	// RemoteClients lets clients on other machines connect, through this
+	// machine's xipc gateway on Linux (over SMB on Windows). The default
+	// refuses them, as PIPE_REJECT_REMOTE_CLIENTS does; a remote client
+	// is identified by Conn.RemotePeer, not by a user of this machine, so
+	// Security does not apply to it.
+	RemoteClients bool
 }
 
 // Access is the access a client asks for when it opens a pipe
@@ -135,8 +145,16 @@ type DialConfig struct {
 	// user and the administrators (root; SYSTEM and Administrators on
 	// Windows). A pipe whose server runs as anyone else fails with
 	// ErrAccessDenied, so a user who creates the name first cannot receive
-	// the client's traffic. The zero value trusts no one else.
+	// the client's traffic. The zero value trusts no one else. It does not
+	// apply to remote pipes, whose gateway is authenticated by TLS.
 	Owner Owner
+	// TLS is the client side of the mutual TLS to a remote pipe's gateway
+	// (Linux): the client certificate and the CA that signed the
+	// gateways'. Nil loads them from the directory $XIPC_TLS_DIR, or
+	// ~/.config/xipc/tls, laid out by `xipc gateway certs` (ca.pem,
+	// cert.pem, key.pem). The gateway listens on HOST's port 7440 unless
+	// the name says `\\HOST:PORT\pipe\NAME` or $XIPC_GATEWAY_PORT is set.
+	TLS *tls.Config
 }
 
 // Owner names the users whose objects an opener trusts besides its own user
@@ -260,11 +278,17 @@ func Dial(ctx context.Context, name string, cfg *DialConfig) (*Conn, error) {
 	if err != nil {
 		return nil, errs.Op("dial", kind, p.String(), err)
 	}
-	if !p.Local() {
-		return nil, errs.Op("dial", kind, p.String(), errs.New(errs.ErrNotSupported, errors.New("remote pipes are not supported yet")))
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, errs.Op("dial", kind, p.String(), errs.Timeout(ctx, nil))
+	}
+	if !p.Local() {
+		sc, lk, err := dialRemote(ctx, p, &c)
+		if err != nil {
+			return nil, errs.Op("dial", kind, p.String(), errs.FromSys(err))
+		}
+		conn := newConn(sc, p)
+		conn.link = lk
+		return conn, nil
 	}
 	sc, err := dial(ctx, p, &c, trust)
 	if err != nil {
@@ -281,6 +305,14 @@ type Conn struct {
 	name    names.Pipe
 	message bool // message read mode: Read keeps message boundaries
 	closed  atomic.Bool
+	link    remoteLink // a remote pipe's connection to its gateway, or nil
+}
+
+// remoteLink is what a remote pipe's Conn knows of its gateway connection.
+type remoteLink interface {
+	// fail turns the error of an operation into one that says the
+	// gateway connection was lost, when it was; err otherwise.
+	fail(err error) error
 }
 
 func newConn(c *sysConn, p names.Pipe) *Conn {
@@ -288,6 +320,9 @@ func newConn(c *sysConn, p names.Pipe) *Conn {
 }
 
 func (c *Conn) opErr(op string, err error) error {
+	if c.link != nil && err != nil {
+		err = c.link.fail(err)
+	}
 	if err == nil || err == io.EOF {
 		return err
 	}
@@ -379,8 +414,31 @@ func (c *Conn) Close() error {
 }
 
 // PeerPID returns the process ID of the other end (GetNamedPipeClientProcessId
-// on a server connection, GetNamedPipeServerProcessId on a client one).
-func (c *Conn) PeerPID() int { return c.c.peerPID() }
+// on a server connection, GetNamedPipeServerProcessId on a client one). It
+// is 0 when the other end is on another machine (see RemotePeer).
+func (c *Conn) PeerPID() int {
+	if c.link != nil {
+		return 0
+	}
+	if _, ok := c.c.remotePeer(); ok {
+		return 0
+	}
+	return c.c.peerPID()
+}
+
+// RemotePeer describes a client that reached the pipe from another machine.
+type RemotePeer struct {
+	// Subject is the subject of the client's TLS certificate, as
+	// pkix.Name.String prints it (e.g. "CN=alice,O=xipc").
+	Subject string
+	// Addr is the client's network address as the gateway saw it.
+	Addr string
+}
+
+// RemotePeer returns who the client is when it came from another machine
+// through the gateway (Linux); ok is false for a local client, on a client
+// connection, and on Windows. It is what PeerPID is for a local client.
+func (c *Conn) RemotePeer() (peer RemotePeer, ok bool) { return c.c.remotePeer() }
 
 // Message reports whether reads keep message boundaries.
 func (c *Conn) Message() bool { return c.message }

@@ -16,6 +16,7 @@ package pipe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -31,10 +32,13 @@ import (
 	"github.com/xipc/xipc/internal/wire"
 )
 
+// handshakeTimeout bounds how long a connecting peer may take to send its
+// hello, so a silent peer cannot hold a server goroutine, and how long a
+// client that may not wait waits for the server's reply. A variable for
+// the tests.
+var handshakeTimeout = 10 * time.Second
+
 const (
-	// handshakeTimeout bounds how long a connecting peer may take to send
-	// its hello, so a silent peer cannot hold a server goroutine.
-	handshakeTimeout = 10 * time.Second
 	// maxReady bounds the connections a server has admitted but not yet
 	// accepted when instances are unlimited.
 	maxReady = 64
@@ -54,9 +58,10 @@ type sysListener struct {
 	done  chan struct{} // closed by close
 
 	mu      sync.Mutex
-	active  int                        // admitted instances not yet closed
-	waiters []*net.UnixConn            // parked clients, oldest first
-	pending map[*net.UnixConn]struct{} // in handshake
+	active  int                           // admitted instances not yet closed
+	waiters []*net.UnixConn               // parked clients, oldest first
+	pending map[*net.UnixConn]struct{}    // in handshake
+	remotes map[*net.UnixConn]wire.Remote // relayed remote clients, until admitted
 	closed  bool
 	wg      sync.WaitGroup
 }
@@ -67,7 +72,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 			return nil, err
 		}
 	}
-	claim, err := ns.Acquire("pipe", p.Key(), p.String())
+	claim, err := ns.Acquire("pipe", p.Key(), p.String()+claimInfo(c))
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +97,7 @@ func listen(p names.Pipe, c *ListenConfig) (*sysListener, error) {
 		ready:   make(chan *sysConn, readyCap),
 		done:    make(chan struct{}),
 		pending: make(map[*net.UnixConn]struct{}),
+		remotes: make(map[*net.UnixConn]wire.Remote),
 	}
 	l.wg.Add(1)
 	go l.acceptLoop()
@@ -157,6 +163,26 @@ func (l *sysListener) handshake(uc *net.UnixConn) {
 		l.reply(uc, wire.StatusDenied)
 		return
 	}
+	if h.Flags&wire.HelloRemote != 0 {
+		r, err := wire.ReadRemote(func(p []byte) error { _, err := io.ReadFull(uc, p); return err })
+		if err != nil {
+			return
+		}
+		if !l.admitsRemote(cr) {
+			l.reply(uc, wire.StatusDenied)
+			return
+		}
+		l.mu.Lock()
+		l.remotes[uc] = r
+		l.mu.Unlock()
+		defer func() {
+			if !ok {
+				l.mu.Lock()
+				delete(l.remotes, uc)
+				l.mu.Unlock()
+			}
+		}()
+	}
 	uc.SetDeadline(time.Time{})
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -196,12 +222,17 @@ func (l *sysListener) hasRoom() bool {
 // admit grants uc an instance; l.mu is held. It reports false if the client
 // is already gone.
 func (l *sysListener) admit(uc *net.UnixConn) bool {
+	r, remote := l.remotes[uc]
+	delete(l.remotes, uc)
 	if !l.reply(uc, wire.StatusOK) {
 		return false
 	}
 	c, err := newSysConn(uc, l.cfg.Message, l.cfg.Message, l.cfg.Direction != Outbound, l.cfg.Direction != Inbound)
 	if err != nil {
 		return false
+	}
+	if remote {
+		c.remote = &RemotePeer{Subject: r.Subject, Addr: r.Addr}
 	}
 	c.l = l
 	l.active++
@@ -347,6 +378,12 @@ func tryDial(ctx context.Context, path string, h wire.Hello, c *DialConfig, trus
 		uc.Close() // before the hello: a squatter learns nothing
 		return nil, 0, err
 	}
+	if ctx.Done() == nil {
+		// Nothing else bounds the wait for the reply (a client that may
+		// not wait is answered at once): a server that never answers
+		// must not hang Dial.
+		uc.SetDeadline(time.Now().Add(handshakeTimeout))
+	}
 	stop := context.AfterFunc(ctx, func() { uc.SetDeadline(time.Now()) })
 	sc, status, err := handshakeClient(uc, h, c)
 	if !stop() {
@@ -371,6 +408,9 @@ func handshakeClient(uc *net.UnixConn, h wire.Hello, c *DialConfig) (*sysConn, u
 		if err == io.EOF {
 			// The server closed without answering: it went away.
 			return nil, 0, errs.New(errs.ErrNotFound, errors.New("server closed the pipe"))
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, 0, errs.New(errs.ErrProtocol, fmt.Errorf("the pipe's server did not answer within %v", handshakeTimeout))
 		}
 		return nil, 0, errs.UnwrapNet(err)
 	}

@@ -724,9 +724,11 @@ func (l *sysListener) newInstance(first bool) error {
 			return exists()
 		}
 	}
-	// Remote pipes are not supported yet: refuse remote clients rather
-	// than serve them without the checks a remote peer needs.
-	var pipeMode uint32 = windows.PIPE_WAIT | windows.PIPE_REJECT_REMOTE_CLIENTS
+	// Remote (SMB) clients only when the pipe opts in.
+	var pipeMode uint32 = windows.PIPE_WAIT
+	if !l.cfg.RemoteClients {
+		pipeMode |= windows.PIPE_REJECT_REMOTE_CLIENTS
+	}
 	if l.cfg.Message {
 		pipeMode |= windows.PIPE_TYPE_MESSAGE | windows.PIPE_READMODE_MESSAGE
 	}

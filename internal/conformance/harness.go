@@ -50,10 +50,11 @@ func uniqueName(t testing.TB) string {
 }
 
 // pipeName returns a pipe name unique to this test and this run.
-func pipeName(t testing.TB) string { return `\\.\pipe\` + uniqueName(t) }
+// In a remote run (TestPipeRemote) it is `\\HOST\pipe\NAME`.
+func pipeName(t testing.TB) string { return pipePrefix() + uniqueName(t) }
 
-// bareName returns the NAME part of `\\.\pipe\NAME`.
-func bareName(full string) string { return strings.TrimPrefix(full, `\\.\pipe\`) }
+// bareName returns the NAME part of `\\.\pipe\NAME` (or `\\HOST\pipe\NAME`).
+func bareName(full string) string { return strings.TrimPrefix(full, pipePrefix()) }
 
 // A subtest is one behaviour of a suite.
 type subtest struct {
@@ -322,7 +323,7 @@ func (b *lockedBuffer) Len() int {
 // listen creates a pipe for the test; t.Cleanup closes it.
 func listen(t testing.TB, name string, cfg *pipe.ListenConfig) *pipe.Listener {
 	t.Helper()
-	l, err := pipe.Listen(name, cfg)
+	l, err := pipe.Listen(serverSide(name, cfg))
 	if err != nil {
 		t.Fatalf("Listen(%q, %+v): %v", name, cfg, err)
 	}

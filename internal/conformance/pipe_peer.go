@@ -17,7 +17,7 @@ import (
 
 var pipeOps = map[string]agentOp{
 	"listen": func(a *agent, req request, r *reply) error {
-		l, err := pipe.Listen(req.Name, req.Listen)
+		l, err := pipe.Listen(serverSide(req.Name, req.Listen))
 		if err == nil {
 			r.ID = a.add(l)
 		}

@@ -39,11 +39,61 @@ var magic = [2]byte{'X', 'P'}
 
 // Hello flags.
 const (
-	HelloWait       = 1 << 0 // wait for a free instance instead of failing busy
-	HelloRead       = 1 << 1 // the client wants read access
-	HelloWrite      = 1 << 2 // the client wants write access
-	helloKnownFlags = HelloWait | HelloRead | HelloWrite
+	HelloWait  = 1 << 0 // wait for a free instance instead of failing busy
+	HelloRead  = 1 << 1 // the client wants read access
+	HelloWrite = 1 << 2 // the client wants write access
+	// HelloRemote says that a gateway relays a client from another
+	// machine: a Remote block follows the Hello (see PutRemote).
+	HelloRemote     = 1 << 3
+	helloKnownFlags = HelloWait | HelloRead | HelloWrite | HelloRemote
 )
+
+// MaxRemoteField bounds each string of a Remote block.
+const MaxRemoteField = 1024
+
+// Remote describes the client a gateway relays: the subject of its
+// certificate and its network address.
+type Remote struct {
+	Subject string
+	Addr    string
+}
+
+// Marshal encodes r as two length-prefixed strings (little-endian
+// uint16 lengths), each cut to MaxRemoteField bytes.
+func (r Remote) Marshal() []byte {
+	b := make([]byte, 0, 4+len(r.Subject)+len(r.Addr))
+	for _, s := range []string{r.Subject, r.Addr} {
+		if len(s) > MaxRemoteField {
+			s = s[:MaxRemoteField]
+		}
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// ReadRemote decodes a Remote block from read, which reads exactly
+// len(p) bytes or fails (io.ReadFull); malformed input gives
+// errs.ErrProtocol.
+func ReadRemote(read func(p []byte) error) (Remote, error) {
+	var f [2]string
+	for i := range f {
+		var n [2]byte
+		if err := read(n[:]); err != nil {
+			return Remote{}, err
+		}
+		l := int(binary.LittleEndian.Uint16(n[:]))
+		if l > MaxRemoteField {
+			return Remote{}, errs.New(errs.ErrProtocol, fmt.Errorf("remote field of %d bytes, more than %d", l, MaxRemoteField))
+		}
+		b := make([]byte, l)
+		if err := read(b); err != nil {
+			return Remote{}, err
+		}
+		f[i] = string(b)
+	}
+	return Remote{Subject: f[0], Addr: f[1]}, nil
+}
 
 // Hello is the client's first frame.
 type Hello struct{ Flags uint8 }

@@ -71,6 +71,11 @@ if ! command -v gcc >/dev/null; then
   echo "installing gcc for the race detector"
   apt_install gcc libc6-dev || fail "apt-get install gcc"
 fi
+# The gateway's tests build hosts out of network namespaces with ip(8).
+if [ "$(id -u)" = 0 ] && ! command -v ip >/dev/null; then
+  echo "installing iproute2 for the gateway's network-namespace tests"
+  apt_install iproute2 || echo "no iproute2: the network-namespace tests will skip"
+fi
 linux_start=$SECONDS
 go test -race -count=1 -timeout 15m ./... || fail "Linux tests"
 echo "Linux tests took $((SECONDS - linux_start))s"

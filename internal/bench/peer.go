@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +40,13 @@ func Peer(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	addr2 := ""
 	if len(args) > 3 {
 		addr2 = args[3]
+	}
+	if prefix := os.Getenv(PeerProfileEnv); prefix != "" {
+		stop, err := StartCPUProfile(fmt.Sprintf("%s-%s-%d.pprof", prefix, kind, os.Getpid()))
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -141,6 +150,27 @@ func Peer(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer)
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// PeerProfileEnv names the environment variable that makes every peer
+// write a CPU profile to PREFIX-KIND-PID.pprof.
+const PeerProfileEnv = "XIPC_BENCH_PEER_CPUPROFILE"
+
+// StartCPUProfile starts a CPU profile written to file; the function it
+// returns stops it and closes the file.
+func StartCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close() // the profile is flushed; a close error of a written file is not the bench's concern
+	}, nil
 }
 
 // peerServers are peer transports that a mechanism adds in a file of its

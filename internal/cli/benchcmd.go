@@ -21,6 +21,7 @@ func newBenchCmd(e *env) *cobra.Command {
 		asJSON   bool
 		plotFile string
 		natsPeer string
+		cpuProf  string
 	)
 	choices := append(slices.Clone(bench.Mechanisms), "all")
 	cmd := &cobra.Command{
@@ -82,6 +83,13 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 			if plotFile != "" && !strings.HasSuffix(strings.ToLower(plotFile), ".png") {
 				return usagef("%s: --plot %q: want a .png file", cmd.CommandPath(), plotFile)
 			}
+			if cpuProf != "" {
+				stop, err := bench.StartCPUProfile(cpuProf)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			rep, err := bench.Run(cmd.Context(), cfg)
 			if rep == nil {
 				return err
@@ -111,6 +119,7 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 	f.IntVar(&repeat, "repeat", bench.DefaultRepeat, "repeats, interleaved between xipc and its baselines")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per case (JSON Lines; see docs/bench.md)")
 	f.StringVar(&plotFile, "plot", "", "also write a PNG plot of the results to `FILE.png`")
+	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of this process (the client side) to `FILE`; XIPC_BENCH_PEER_CPUPROFILE=PREFIX profiles the peers")
 	f.StringVar(&natsPeer, "nats-peer", "", "the xipc-natspeer executable for the NATS baseline (default: looked up in PATH)")
 	return cmd
 }

@@ -169,27 +169,12 @@ func (c *Config) normalize() error {
 			return fmt.Errorf("unknown mechanism %q (want %s or all)", m, strings.Join(Mechanisms, ", "))
 		}
 	}
-	if len(c.Sizes) == 0 {
-		c.Sizes = DefaultSizes
+	var err error
+	if c.Sizes, err = sortedIn(c.Sizes, DefaultSizes, MaxSize, "message size"); err != nil {
+		return err
 	}
-	c.Sizes = slices.Clone(c.Sizes)
-	slices.Sort(c.Sizes)
-	c.Sizes = slices.Compact(c.Sizes)
-	for _, s := range c.Sizes {
-		if s < 1 || s > MaxSize {
-			return fmt.Errorf("message size %d is outside 1..%d", s, MaxSize)
-		}
-	}
-	if len(c.Clients) == 0 {
-		c.Clients = []int{1}
-	}
-	c.Clients = slices.Clone(c.Clients)
-	slices.Sort(c.Clients)
-	c.Clients = slices.Compact(c.Clients)
-	for _, n := range c.Clients {
-		if n < 1 || n > MaxClients {
-			return fmt.Errorf("clients %d is outside 1..%d", n, MaxClients)
-		}
+	if c.Clients, err = sortedIn(c.Clients, []int{1}, MaxClients, "clients"); err != nil {
+		return err
 	}
 	if c.Duration == 0 {
 		c.Duration = DefaultDuration
@@ -208,6 +193,21 @@ func (c *Config) normalize() error {
 		c.Exe = exe
 	}
 	return nil
+}
+
+// sortedIn returns xs (def if empty) sorted without duplicates, or an
+// error naming what if one is outside 1..limit.
+func sortedIn(xs, def []int, limit int, what string) ([]int, error) {
+	if len(xs) == 0 {
+		xs = def
+	}
+	xs = slices.Compact(slices.Sorted(slices.Values(xs)))
+	for _, x := range xs {
+		if x < 1 || x > limit {
+			return nil, fmt.Errorf("%s %d is outside 1..%d", what, x, limit)
+		}
+	}
+	return xs, nil
 }
 
 // runner is the state of one Run.

@@ -64,13 +64,18 @@ func (p *barProgress) Start(total int) {
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
 	)
 }
 
 func (p *barProgress) Step(caseName, transport string, repeat, repeats int, s Stat) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.bar.Describe(fmt.Sprintf("%-22s %-8s %d/%d", caseName, transport, repeat, repeats))
+	last := FormatNS(s.NS) + "/op"
+	if s.Skipped != "" {
+		last = "skipped"
+	}
+	p.bar.Describe(fmt.Sprintf("%-20s %-8s %d/%d %9s", caseName, transport, repeat, repeats, last))
 	_ = p.bar.Add(1) // it only fails to draw on a closed terminal
 }
 

@@ -88,7 +88,9 @@ func TestListPID(t *testing.T) {
 	name := "xipct-" + randomHex(6)
 	var errb syncBuffer
 	done := make(chan int)
-	go func() { done <- run(ctx, []string{"shm", "create", name, "4096"}, strings.NewReader(""), &syncBuffer{}, &errb) }()
+	go func() {
+		done <- run(ctx, []string{"shm", "create", name, "4096"}, strings.NewReader(""), &syncBuffer{}, &errb)
+	}()
 	defer func() {
 		cancel()
 		<-done

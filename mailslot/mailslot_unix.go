@@ -170,7 +170,10 @@ func (s *sysSlot) recvLocked(fd int) (full bool, err error) {
 // recv receives one datagram into p without waiting; n < 0 means none.
 func (s *sysSlot) recv(fd int, p []byte) (int, error) {
 	for {
-		n, _, err := unix.Recvfrom(fd, p, unix.MSG_DONTWAIT)
+		// The descriptor is non-blocking (Go's poller set it so), and a
+		// read of a datagram socket takes one datagram, without the
+		// sender's address that recvfrom would decode and allocate.
+		n, err := unix.Read(fd, p)
 		switch {
 		case err == unix.EINTR:
 			continue

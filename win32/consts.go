@@ -142,3 +142,9 @@ const (
 
 // ERROR_INVALID_ADDRESS: UnmapViewOfFile of something that is not a view.
 const ERROR_INVALID_ADDRESS Errno = 487
+
+// Window errors.
+const (
+	ERROR_CLASS_ALREADY_EXISTS Errno = 1410
+	ERROR_CLASS_DOES_NOT_EXIST Errno = 1411
+)

@@ -39,9 +39,14 @@ func TestMain(m *testing.M) {
 //	mapwrite NAME OFFSET TEXT    → CODE       OpenFileMapping + MapViewOfFile + copy + Unmap + Close
 //	slotwrite NAME TEXT          → CODE       CreateFile + WriteFile + CloseHandle
 //	sockconnect PORT             → SOCKET CODE  WSAStartup + socket + connect 127.0.0.1:PORT
-//	send S TEXT                  → N CODE
+//	sendsock S TEXT              → N CODE
 //	recv S SIZE                  → N "DATA" CODE
 //	closesocket S                → CODE
+//	findwindow TITLE             → HWND CODE
+//	post H MSG W L               → CODE
+//	send H MSG W L MS            → RESULT CODE   SendMessageTimeout
+//	senddata H TAG TEXT          → RESULT CODE   SendCopyData
+//	regmsg NAME                  → ID CODE       RegisterWindowMessage
 func peerMain() int {
 	in := bufio.NewScanner(os.Stdin)
 	code := func(err error) uint32 {
@@ -143,7 +148,7 @@ func peerMain() int {
 				return s, nil
 			}()
 			fmt.Println(uint64(s), code(err))
-		case "send":
+		case "sendsock":
 			n, err := win32.Send(win32.SOCKET(num(f[1])), []byte(arg(2)), 0)
 			fmt.Println(n, code(err))
 		case "recv":
@@ -153,6 +158,20 @@ func peerMain() int {
 				n = 0
 			}
 			fmt.Printf("%d %q %d\n", n, buf[:n], code(err))
+		case "findwindow":
+			h, err := win32.FindWindow("", arg(1))
+			fmt.Println(uint64(h), code(err))
+		case "post":
+			fmt.Println(code(win32.PostMessage(win32.HWND(num(f[1])), uint32(num(f[2])), uintptr(num(f[3])), uintptr(num(f[4])))))
+		case "send":
+			r, err := win32.SendMessageTimeout(win32.HWND(num(f[1])), uint32(num(f[2])), uintptr(num(f[3])), uintptr(num(f[4])), win32.SMTO_NORMAL, uint32(num(f[5])))
+			fmt.Println(r, code(err))
+		case "senddata":
+			r, err := win32.SendCopyData(win32.HWND(num(f[1])), uintptr(num(f[2])), []byte(arg(3)))
+			fmt.Println(r, code(err))
+		case "regmsg":
+			id, err := win32.RegisterWindowMessage(arg(1))
+			fmt.Println(id, code(err))
 		case "closesocket":
 			fmt.Println(code(win32.Closesocket(win32.SOCKET(num(f[1])))))
 		default:

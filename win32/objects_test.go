@@ -207,7 +207,7 @@ func TestSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer win32.Closesocket(c)
-	wantAnswer(t, "send", p.do("send %s hello", ans[0]), "5", "0")
+	wantAnswer(t, "send", p.do("sendsock %s hello", ans[0]), "5", "0")
 	buf := make([]byte, 64)
 	n, err := win32.Recv(c, buf, 0)
 	if err != nil || string(buf[:n]) != "hello" {

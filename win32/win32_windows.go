@@ -14,7 +14,7 @@ import (
 // On Windows every function is the real Win32 function; the HANDLE values
 // are kernel handles. The calls missing from x/sys are generated:
 //
-//go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go win32_windows.go sock_windows.go
+//go:generate go run golang.org/x/sys/windows/mkwinsyscall -output zsyscall_windows.go win32_windows.go sock_windows.go msg_windows.go
 
 //sys	waitNamedPipe(name *uint16, timeout uint32) (err error) = kernel32.WaitNamedPipeW
 //sys	peekNamedPipe(h windows.Handle, buf *byte, size uint32, read *uint32, avail *uint32, left *uint32) (err error) = kernel32.PeekNamedPipe

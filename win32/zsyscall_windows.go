@@ -39,21 +39,37 @@ func errnoErr(e syscall.Errno) error {
 
 var (
 	modkernel32 = windows.NewLazySystemDLL("kernel32.dll")
+	moduser32   = windows.NewLazySystemDLL("user32.dll")
 	modws2_32   = windows.NewLazySystemDLL("ws2_32.dll")
 
-	procCallNamedPipeW    = modkernel32.NewProc("CallNamedPipeW")
-	procCreateMailslotW   = modkernel32.NewProc("CreateMailslotW")
-	procCreateSemaphoreW  = modkernel32.NewProc("CreateSemaphoreW")
-	procGetMailslotInfo   = modkernel32.NewProc("GetMailslotInfo")
-	procOpenFileMappingW  = modkernel32.NewProc("OpenFileMappingW")
-	procPeekNamedPipe     = modkernel32.NewProc("PeekNamedPipe")
-	procReleaseSemaphore  = modkernel32.NewProc("ReleaseSemaphore")
-	procSetMailslotInfo   = modkernel32.NewProc("SetMailslotInfo")
-	procTransactNamedPipe = modkernel32.NewProc("TransactNamedPipe")
-	procWaitNamedPipeW    = modkernel32.NewProc("WaitNamedPipeW")
-	procaccept            = modws2_32.NewProc("accept")
-	procrecv              = modws2_32.NewProc("recv")
-	procsend              = modws2_32.NewProc("send")
+	procCallNamedPipeW         = modkernel32.NewProc("CallNamedPipeW")
+	procCreateMailslotW        = modkernel32.NewProc("CreateMailslotW")
+	procCreateSemaphoreW       = modkernel32.NewProc("CreateSemaphoreW")
+	procGetMailslotInfo        = modkernel32.NewProc("GetMailslotInfo")
+	procOpenFileMappingW       = modkernel32.NewProc("OpenFileMappingW")
+	procPeekNamedPipe          = modkernel32.NewProc("PeekNamedPipe")
+	procReleaseSemaphore       = modkernel32.NewProc("ReleaseSemaphore")
+	procSetMailslotInfo        = modkernel32.NewProc("SetMailslotInfo")
+	procTransactNamedPipe      = modkernel32.NewProc("TransactNamedPipe")
+	procWaitNamedPipeW         = modkernel32.NewProc("WaitNamedPipeW")
+	procCreateWindowExW        = moduser32.NewProc("CreateWindowExW")
+	procDefWindowProcW         = moduser32.NewProc("DefWindowProcW")
+	procDestroyWindow          = moduser32.NewProc("DestroyWindow")
+	procDispatchMessageW       = moduser32.NewProc("DispatchMessageW")
+	procFindWindowExW          = moduser32.NewProc("FindWindowExW")
+	procFindWindowW            = moduser32.NewProc("FindWindowW")
+	procGetMessageW            = moduser32.NewProc("GetMessageW")
+	procIsWindow               = moduser32.NewProc("IsWindow")
+	procPeekMessageW           = moduser32.NewProc("PeekMessageW")
+	procPostMessageW           = moduser32.NewProc("PostMessageW")
+	procPostQuitMessage        = moduser32.NewProc("PostQuitMessage")
+	procRegisterClassExW       = moduser32.NewProc("RegisterClassExW")
+	procRegisterWindowMessageW = moduser32.NewProc("RegisterWindowMessageW")
+	procSendMessageTimeoutW    = moduser32.NewProc("SendMessageTimeoutW")
+	procSendMessageW           = moduser32.NewProc("SendMessageW")
+	procaccept                 = modws2_32.NewProc("accept")
+	procrecv                   = modws2_32.NewProc("recv")
+	procsend                   = modws2_32.NewProc("send")
 )
 
 func callNamedPipe(name *uint16, in *byte, inSize uint32, out *byte, outSize uint32, read *uint32, timeout uint32) (err error) {
@@ -140,6 +156,126 @@ func waitNamedPipe(name *uint16, timeout uint32) (err error) {
 	if uint32(r1) == 0 {
 		err = errnoErr(e1)
 	}
+	return
+}
+
+func createWindowEx(exStyle uint32, className *uint16, windowName *uint16, style uint32, x int32, y int32, width int32, height int32, parent HWND, menu uintptr, instance windows.Handle, param uintptr) (hwnd HWND, err error) {
+	r0, _, e1 := syscall.SyscallN(procCreateWindowExW.Addr(), uintptr(exStyle), uintptr(unsafe.Pointer(className)), uintptr(unsafe.Pointer(windowName)), uintptr(style), uintptr(x), uintptr(y), uintptr(width), uintptr(height), uintptr(parent), uintptr(menu), uintptr(instance), uintptr(param))
+	hwnd = HWND(r0)
+	if hwnd == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func defWindowProc(hwnd HWND, msg uint32, wparam uintptr, lparam uintptr) (lresult uintptr) {
+	r0, _, _ := syscall.SyscallN(procDefWindowProcW.Addr(), uintptr(hwnd), uintptr(msg), uintptr(wparam), uintptr(lparam))
+	lresult = uintptr(r0)
+	return
+}
+
+func destroyWindow(hwnd HWND) (err error) {
+	r1, _, e1 := syscall.SyscallN(procDestroyWindow.Addr(), uintptr(hwnd))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func dispatchMessage(msg *MSG) (lresult uintptr) {
+	r0, _, _ := syscall.SyscallN(procDispatchMessageW.Addr(), uintptr(unsafe.Pointer(msg)))
+	lresult = uintptr(r0)
+	return
+}
+
+func findWindowEx(parent HWND, childAfter HWND, className *uint16, windowName *uint16) (hwnd HWND, err error) {
+	r0, _, e1 := syscall.SyscallN(procFindWindowExW.Addr(), uintptr(parent), uintptr(childAfter), uintptr(unsafe.Pointer(className)), uintptr(unsafe.Pointer(windowName)))
+	hwnd = HWND(r0)
+	if hwnd == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func findWindow(className *uint16, windowName *uint16) (hwnd HWND, err error) {
+	r0, _, e1 := syscall.SyscallN(procFindWindowW.Addr(), uintptr(unsafe.Pointer(className)), uintptr(unsafe.Pointer(windowName)))
+	hwnd = HWND(r0)
+	if hwnd == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func getMessage(msg *MSG, hwnd HWND, min uint32, max uint32) (ret int32, err error) {
+	r0, _, e1 := syscall.SyscallN(procGetMessageW.Addr(), uintptr(unsafe.Pointer(msg)), uintptr(hwnd), uintptr(min), uintptr(max))
+	ret = int32(r0)
+	if ret == -1 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func isWindow(hwnd HWND) (ok bool) {
+	r0, _, _ := syscall.SyscallN(procIsWindow.Addr(), uintptr(hwnd))
+	ok = uint32(r0) != 0
+	return
+}
+
+func peekMessage(msg *MSG, hwnd HWND, min uint32, max uint32, remove uint32) (ok bool) {
+	r0, _, _ := syscall.SyscallN(procPeekMessageW.Addr(), uintptr(unsafe.Pointer(msg)), uintptr(hwnd), uintptr(min), uintptr(max), uintptr(remove))
+	ok = uint32(r0) != 0
+	return
+}
+
+func postMessage(hwnd HWND, msg uint32, wparam uintptr, lparam uintptr) (err error) {
+	r1, _, e1 := syscall.SyscallN(procPostMessageW.Addr(), uintptr(hwnd), uintptr(msg), uintptr(wparam), uintptr(lparam))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func postQuitMessage(exitCode int32) {
+	syscall.SyscallN(procPostQuitMessage.Addr(), uintptr(exitCode))
+	return
+}
+
+func registerClassEx(wc *wndClassEx) (atom uint16, err error) {
+	r0, _, e1 := syscall.SyscallN(procRegisterClassExW.Addr(), uintptr(unsafe.Pointer(wc)))
+	atom = uint16(r0)
+	if atom == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func registerWindowMessage(name *uint16) (id uint32, err error) {
+	r0, _, e1 := syscall.SyscallN(procRegisterWindowMessageW.Addr(), uintptr(unsafe.Pointer(name)))
+	id = uint32(r0)
+	if id == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func sendMessageTimeout(hwnd HWND, msg uint32, wparam uintptr, lparam uintptr, flags uint32, timeout uint32, result *uintptr) (lresult uintptr, err error) {
+	r0, _, e1 := syscall.SyscallN(procSendMessageTimeoutW.Addr(), uintptr(hwnd), uintptr(msg), uintptr(wparam), uintptr(lparam), uintptr(flags), uintptr(timeout), uintptr(unsafe.Pointer(result)))
+	lresult = uintptr(r0)
+	if lresult == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func sendMessage(hwnd HWND, msg uint32, wparam uintptr, lparam uintptr) (lresult uintptr) {
+	r0, _, _ := syscall.SyscallN(procSendMessageW.Addr(), uintptr(hwnd), uintptr(msg), uintptr(wparam), uintptr(lparam))
+	lresult = uintptr(r0)
+	return
+}
+
+func sendMessagePtr(hwnd HWND, msg uint32, wparam uintptr, lparam unsafe.Pointer) (lresult uintptr) {
+	r0, _, _ := syscall.SyscallN(procSendMessageW.Addr(), uintptr(hwnd), uintptr(msg), uintptr(wparam), uintptr(lparam))
+	lresult = uintptr(r0)
 	return
 }
 

@@ -63,7 +63,7 @@ func loadCreds() (*link.Creds, error) {
 func openNet(m names.Mailslot) (*netWriter, error) {
 	creds, err := loadCreds()
 	if err != nil {
-		return nil, err
+		return nil, errs.New(errs.ErrNetwork, err)
 	}
 	w := &netWriter{creds: creds, key: m.Key()}
 	var addr string

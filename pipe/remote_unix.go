@@ -73,7 +73,7 @@ func clientTLS(c *DialConfig) (*tls.Config, error) {
 	}
 	cr, err := link.Load(dir)
 	if err != nil {
-		return nil, err
+		return nil, errs.New(errs.ErrNetwork, err)
 	}
 	tlsDefault.dir, tlsDefault.cfg = dir, cr.ClientConfig()
 	return tlsDefault.cfg, nil

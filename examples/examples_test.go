@@ -50,6 +50,12 @@ var pairs = []pair{
 	{"shm/idiomatic", "writer", "reader", named,
 		[]string{`Wrote "Hello from shared memory" to Local\NAME`, "Press Enter to exit..."},
 		[]string{"Read: Hello from shared memory"}, "stdin"},
+	{"msg", "receiver", "sender", named,
+		[]string{"Waiting for messages in window NAME...", "Received WM_USER+1: wParam=42 lParam=100"},
+		[]string{"Sent WM_USER+1 (wParam=42, lParam=100), result 142"}, "exit"},
+	{"msg/idiomatic", "receiver", "sender", named,
+		[]string{"Waiting for messages in window NAME...", "Received WM_USER+1: wParam=42 lParam=100"},
+		[]string{"Sent WM_USER+1 (wParam=42, lParam=100), result 142"}, "exit"},
 	{"mailslot", "server", "client", named,
 		[]string{`Waiting for messages on \\.\mailslot\NAME...`, "Received: Hello from mailslot client"},
 		[]string{"Sent: Hello from mailslot client"}, "kill"},
@@ -205,4 +211,3 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
-

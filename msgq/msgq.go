@@ -96,7 +96,9 @@ type Message struct {
 // Reply answers a sent message: the sender's Send returns result. A sent
 // message that the receiver does not answer keeps its sender waiting until
 // its context ends, so every sent message must get one Reply (Serve replies
-// for the handler). Reply of a posted message, or a second Reply, does
+// for the handler). On Windows, where a window procedure must return before
+// its thread takes the next message, the next Get answers an unanswered
+// sent message with 0. Reply of a posted message, or a second Reply, does
 // nothing and returns nil. Reply fails with an error matching ErrNotFound
 // when the sender has given up (its context ended) or died: the result is
 // lost, as in Win32.

@@ -37,6 +37,26 @@ func TestMsgq(t *testing.T) {
 var MsgqQuirks struct {
 	// NoQuota: posts beyond Quota succeed (Wine does not limit a queue).
 	NoQuota string
+	// NoCancelSend: a Send ends only at its context's deadline, not when
+	// the context is cancelled (Windows: SendMessageTimeout takes a timeout).
+	NoCancelSend string
+	// MaxData, when not 0, is the largest SendData payload between two
+	// processes that the platform carries; MaxDataWhy says why.
+	MaxData    int
+	MaxDataWhy string
+}
+
+// dataSizes keeps the sizes the platform carries between processes.
+func dataSizes(t *testing.T, sizes ...int) []int {
+	var keep []int
+	for _, n := range sizes {
+		if MsgqQuirks.MaxData != 0 && n > MsgqQuirks.MaxData {
+			t.Logf("not sending %d bytes: %s", n, MsgqQuirks.MaxDataWhy)
+			continue
+		}
+		keep = append(keep, n)
+	}
+	return keep
 }
 
 // queueName returns a queue name unique to this test and this run.
@@ -314,7 +334,7 @@ var msgSendTests = []subtest{
 		_, _, tg := peerQueue(t, true)
 		ctx, cancel := ctxWait()
 		defer cancel()
-		for _, size := range []int{0, 1, 64, 64 << 10, 64<<10 + 1, 1 << 20, 16 << 20} {
+		for _, size := range dataSizes(t, 0, 1, 64, 64<<10, 64<<10+1, 1<<20, 16<<20) {
 			data := payload(uint64(size), 0, size)
 			want := uintptr(crc32.Checksum(data, castagnoli)) + 77
 			r, err := tg.SendData(ctx, 77, data)
@@ -325,7 +345,7 @@ var msgSendTests = []subtest{
 	}},
 	{"DataFromPeer", func(t *testing.T) {
 		q, p, tid := peerTarget(t)
-		data := payload(9, 9, 3<<20)
+		data := payload(9, 9, dataSizes(t, 3<<20, 1<<20)[0])
 		ch := p.send(request{Op: "msgSendData", ID: tid, Seed: 5, Data: data, Timeout: wait})
 		m := getMsg(t, q, 0, 0)
 		if m.Msg != msgq.WM_COPYDATA || m.LParam != 5 || !bytes.Equal(m.Data, data) {
@@ -532,6 +552,9 @@ var msgUnblockTests = []subtest{
 		wantMsg(t, "Get", getMsg(t, q, 0, 0), msgq.WM_USER, 1, 1)
 	}},
 	{"CancelSend", func(t *testing.T) {
+		if MsgqQuirks.NoCancelSend != "" {
+			t.Skip(MsgqQuirks.NoCancelSend)
+		}
 		q := register(t, queueName(t))
 		tg := find(t, q.Name())
 		ctx, cancel := context.WithCancel(context.Background())

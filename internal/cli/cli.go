@@ -184,7 +184,7 @@ shared memory in /dev/shm.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%s: %v", c.CommandPath(), err)
 	})
-	root.AddCommand(newPipeCmd(e), newMailslotCmd(e), newShmCmd(e), newSockCmd(e), newListCmd(e), newDemoCmd(e), newBenchCmd(e), newBenchPeerCmd(e), newGatewayCmd(e))
+	root.AddCommand(newPipeCmd(e), newMailslotCmd(e), newMsgCmd(e), newShmCmd(e), newSockCmd(e), newListCmd(e), newDemoCmd(e), newBenchCmd(e), newBenchPeerCmd(e), newGatewayCmd(e))
 	return root
 }
 

@@ -932,7 +932,7 @@ func testLongestName(t *testing.T) {
 // docs/network.md) and fails with ErrNetwork when it cannot get there; a
 // pipe can only be created on this machine.
 func testRemote(t *testing.T) {
-	t.Setenv("XIPC_TLS_DIR", t.TempDir())
+	t.Setenv("XIPC_TLS_DIR", noTLSDir(t))
 	_, err := pipe.Dial(context.Background(), `\\host.invalid\pipe\x`, nil)
 	wantAnyErr(t, `Dial(\\host.invalid\pipe\x)`, err, errs.ErrNetwork, errs.ErrNotFound)
 	_, err = pipe.Listen(`\\host\pipe\x`, nil)

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -59,4 +60,10 @@ func TestPipeRemote(t *testing.T, host string) {
 		{"Direction", directionTests},
 		{"Misc", []subtest{{"CloseWrite", testCloseWrite}, {"CloseWriteBytePipe", testCloseWriteBytePipe}, {"UseAfterClose", testUseAfterClose}}},
 	})
+}
+
+// noTLSDir returns a TLS directory that does not exist (not t.TempDir,
+// whose removal fails under Wine).
+func noTLSDir(t *testing.T) string {
+	return filepath.Join(os.TempDir(), "xipc-no-tls-"+uniqueName(t))
 }

@@ -29,6 +29,7 @@ func TestMsgq(t *testing.T) {
 		{"Gone", msgGoneTests},
 		{"Unblock", msgUnblockTests},
 		{"Senders", msgSenderTests},
+		{"NoBusyWait", msgIdleTests},
 	})
 }
 
@@ -612,6 +613,43 @@ var msgSenderTests = []subtest{
 			if r := p.await(chs[i], "msgPostGen"); r.Err != "" || r.Count != each {
 				t.Errorf("sender %d posted %d: %s", i, r.Count, r.Err)
 			}
+		}
+	}},
+}
+
+var msgIdleTests = []subtest{
+	{"BlockedGetAndSend", func(t *testing.T) {
+		// A process blocked in Get and in a Send nobody takes, for 2
+		// seconds, uses little CPU (under 10% of a core): it sleeps in
+		// the kernel, it does not spin or poll.
+		const span = 2 * time.Second
+		p := startPeer(t)
+		name := queueName(t)
+		qid := p.must(request{Op: "msgRegister", Name: name})
+		held := p.send(request{Op: "msgHold", ID: qid.ID})
+		q := register(t, queueName(t))
+		tid := p.must(request{Op: "msgFind", Name: q.Name()}).ID
+		sent := p.send(request{Op: "msgSend", ID: tid, Data: args(msgq.WM_USER, 1, 2), Timeout: wait})
+		time.Sleep(settle)
+		before := p.cpuTime(t)
+		time.Sleep(span)
+		used := p.cpuTime(t) - before
+		if used > span/10 {
+			t.Errorf("a peer blocked in Get and Send for %v used %v of CPU; want under %v", span, used, span/10)
+		}
+		t.Logf("a peer blocked for %v used %v of CPU", span, used)
+		m := getMsg(t, q, 0, 0)
+		wantMsg(t, "Get", m, msgq.WM_USER, 1, 2)
+		m.Reply(3) //nolint:errcheck // checked through the peer
+		if r := p.await(sent, "msgSend"); r.Err != "" || r.N != 3 {
+			t.Errorf("peer Send = (%d, %s); want (3, nil)", r.N, r.Err)
+		}
+		tg := find(t, name)
+		if err := tg.Post(msgq.WM_APP, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if r := p.await(held, "msgHold"); r.Err != "" {
+			t.Errorf("peer Get: %s", r.Err)
 		}
 	}},
 }

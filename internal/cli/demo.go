@@ -33,6 +33,7 @@ var demoSections = []demoSection{
 	{"pipe", "Named pipes", "client", "server", demoPipe},
 	{"mailslot", "Mailslots", "reader", "writer", demoMailslot},
 	{"shm", "Shared memory", "this", "other", demoShm},
+	{"msg", "Window messages", "window", "sender", demoMsg},
 	{"sock", "Sockets and unified addressing", "server", "client", demoSock},
 }
 

@@ -172,6 +172,12 @@ func addSeries(p *plot.Plot, rs []Result, keep func(*Result) bool, x func(*Resul
 			series[key] = append(series[key], plotter.XY{X: x(r), Y: y(t)})
 		}
 	}
+	// A series of one point (msg-post at 64 B only) says nothing of a
+	// trend: leave it out when others have more.
+	long := slices.ContainsFunc(order, func(k string) bool { return len(series[k]) > 1 })
+	if long {
+		order = slices.DeleteFunc(order, func(k string) bool { return len(series[k]) < 2 })
+	}
 	for i, key := range order {
 		xys := series[key]
 		slices.SortFunc(xys, func(a, b plotter.XY) int { return int(a.X - b.X) })

@@ -227,13 +227,19 @@ func (s *sysSlot) nextLocked(fd int, p []byte) (n int, ok bool, err error) {
 		n, err = s.takeLocked(p)
 		return n, true, err
 	}
-	if len(p) >= s.max {
-		n, err = s.recv(fd, p) // no copy: any message fits
+	if len(p) > s.max {
+		// No copy: any message fits, and a longer datagram (not from an
+		// xipc writer) still shows as one, which recv drops. With exactly
+		// s.max bytes it would arrive cut to a message that looks whole.
+		n, err = s.recv(fd, p)
 		return n, n >= 0 || err != nil, err
 	}
 	n, err = s.recv(fd, s.scratch)
 	if n < 0 || err != nil {
 		return 0, err != nil, err
+	}
+	if n <= len(p) {
+		return copy(p, s.scratch[:n]), true, nil
 	}
 	s.push(n) // so that a too-small p leaves it queued
 	n, err = s.takeLocked(p)

@@ -399,6 +399,19 @@ func (o *sysObject) release(n int) (int, error) {
 
 func (o *sysObject) close() error {
 	if err := o.lock(); err != nil {
+		if errors.Is(err, errs.ErrClosed) {
+			return err
+		}
+		// The shared page is unusable (see lock): still let go of it.
+		o.mu.Lock()
+		o.shut = true
+		if o.waits == 0 {
+			o.unmap()
+		}
+		o.mu.Unlock()
+		if o.obj != nil {
+			o.obj.Close()
+		}
 		return err
 	}
 	if o.t == mutexType && o.s.state != 0 && o.s.owner == o.token {

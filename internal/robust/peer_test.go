@@ -3,11 +3,14 @@ package robust
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -163,6 +166,26 @@ func open(kind, name, own string) error {
 	return err
 }
 
+func poke(path, off, data string) error {
+	o, err := strconv.ParseInt(off, 0, 64)
+	if err != nil {
+		return err
+	}
+	var b []byte
+	if data == "PID" {
+		b = binary.LittleEndian.AppendUint32(nil, uint32(os.Getpid()))
+	} else if b, err = hex.DecodeString(data); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteAt(b, o)
+	return err
+}
+
 // closer returns c as an io.Closer, nil (not a typed nil) on error.
 func closer[C io.Closer](c C, err error) (io.Closer, error) {
 	if err != nil {
@@ -190,6 +213,10 @@ func outcome(err error) string {
 //
 //	create KIND NAME SEC OWNER   keeps the object open; "ok", "joined" or an outcome
 //	open KIND NAME OWNER         opens, uses and closes it; an outcome
+//	poke PATH OFFSET HEX         writes bytes (HEX, or "PID": this process's
+//	                             pid as a little-endian uint32) into the
+//	                             file at PATH, as a hostile peer with write
+//	                             access to a mapping would
 //	exit                         closes everything and exits
 func objectsPeer(in io.Reader, out io.Writer) int {
 	var held []io.Closer
@@ -214,6 +241,8 @@ func objectsPeer(in io.Reader, out io.Writer) int {
 			}
 		case len(f) == 4 && f[0] == "open":
 			res = outcome(open(f[1], f[2], f[3]))
+		case len(f) == 4 && f[0] == "poke":
+			res = outcome(poke(f[1], f[2], f[3]))
 		case len(f) == 1 && f[0] == "exit":
 			return 0
 		default:

@@ -1,11 +1,15 @@
+//go:build unix
+
 package bench
+
+// The runs need the unix-socket baselines (unixgram has no Windows
+// counterpart): they run on Unix only, as docs/bench.md says.
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -130,22 +134,6 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, file)
-}
-
-func checkPNG(t *testing.T, file string) {
-	t.Helper()
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("%s: not a PNG: %v", file, err)
-	}
-	if b := img.Bounds(); b.Dx() < 500 || b.Dy() < 300 {
-		t.Errorf("%s: %v, too small", file, b)
-	}
 }
 
 type countProgress struct {

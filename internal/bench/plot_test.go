@@ -40,7 +40,20 @@ func TestWritePlot(t *testing.T) {
 	add("pipe", kindRTT, 64, 4, "pipe", "unix", "tcp")
 	add("mailslot", kindRTT, 64, 1, "mailslot", "unixgram")
 	add("msg", kindTput, 64, 1, "msgq", "pipe")
-	file := filepath.Join(t.TempDir(), "b.png")
+	// Not t.TempDir: under Wine, Go's RemoveAll fails on files (see
+	// internal/cli's removeTree); os.Remove works.
+	dir, err := os.MkdirTemp("", "xipc-bench-plot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "b.png")
+	t.Cleanup(func() {
+		for _, p := range []string{file, dir} {
+			if err := os.Remove(p); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	if err := WritePlot(file, rep); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +62,7 @@ func TestWritePlot(t *testing.T) {
 	if err := WritePlot(file, &Report{}); err == nil {
 		t.Error("WritePlot of an empty report: no error")
 	}
-	if err := WritePlot(filepath.Join(t.TempDir(), "no", "such", "dir.png"), rep); err == nil {
+	if err := WritePlot(filepath.Join(dir, "no", "such", "dir.png"), rep); err == nil {
 		t.Error("WritePlot into a missing directory: no error")
 	}
 }

@@ -3,6 +3,9 @@
 #
 #   1. gofmt, and go vet for linux and for windows
 #   2. the Linux tests, with the race detector
+#   2b. every fuzz target (func FuzzX in a *_test.go file), one at a time,
+#      for $XIPC_FUZZTIME each (default 6s, so that the dozen targets take
+#      about two minutes)
 #   3. the Windows tests under Wine (scripts/wine-setup.sh installs Wine and
 #      the MinGW-w64 compiler with apt-get when they are missing), with the C
 #      interop programs (*/testdata/*.c) built beforehand into
@@ -19,7 +22,7 @@ command -v go >/dev/null || { echo "test.sh: go not found (looked in PATH and /u
 failed=()
 fail() { failed+=("$1"); echo "FAILED: $1"; }
 n=0
-section() { n=$((n + 1)); printf '\n==== [%d/7] %s ====\n' "$n" "$*"; }
+section() { n=$((n + 1)); printf '\n==== [%d/8] %s ====\n' "$n" "$*"; }
 
 # apt_install PKG...: installs Debian packages (as root, or through sudo),
 # running apt-get update once.
@@ -79,6 +82,19 @@ fi
 linux_start=$SECONDS
 go test -race -count=1 -timeout 15m ./... || fail "Linux tests"
 echo "Linux tests took $((SECONDS - linux_start))s"
+
+section "Fuzzing (go test -fuzz, ${XIPC_FUZZTIME:-6s} per target)"
+# Go fuzzes one target per go test run: find them all and run each alone.
+fuzz_start=$SECONDS
+while IFS=: read -r file target; do
+  pkg="./$(dirname "$file")"
+  echo "fuzz $pkg $target"
+  go test -run='^$' -fuzz="^${target}\$" -fuzztime="${XIPC_FUZZTIME:-6s}" "$pkg" >/tmp/xipc-fuzz.$$ 2>&1 \
+    || { cat /tmp/xipc-fuzz.$$; fail "fuzz $pkg $target"; }
+done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' . | grep -v -e '^./.git/' -e '^./nats/' \
+  | sed 's/func //' | sort)
+rm -f /tmp/xipc-fuzz.$$
+echo "fuzzing took $((SECONDS - fuzz_start))s"
 
 section "Wine setup"
 if wine_exec=$(scripts/wine-setup.sh); then

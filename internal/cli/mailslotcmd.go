@@ -34,6 +34,7 @@ type mailslotServeOptions struct {
 	maxSize  int
 	timeout  time.Duration
 	allUsers bool
+	remote   bool
 	verbose  bool
 	// stopOnStdinEOF: see serveOptions.
 	stopOnStdinEOF bool
@@ -76,6 +77,7 @@ the next.`,
 	f.IntVar(&o.maxSize, "max-size", mailslot.MaxMessage, "largest message in bytes, 1.."+strconv.Itoa(mailslot.MaxMessage))
 	f.DurationVar(&o.timeout, "timeout", 0, "exit when no message has come for this long (0: wait without limit)")
 	f.BoolVar(&o.allUsers, "all-users", false, "let every user write (default: only the creating user)")
+	f.BoolVar(&o.remote, "remote", false, "accept messages from other machines through xipc gateway (see docs/network.md)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "after each message, print on stderr its size and what is waiting")
 	f.BoolVar(&o.stopOnStdinEOF, "stop-on-stdin-eof", false, "shut down when standard input ends")
 	if err := f.MarkHidden("stop-on-stdin-eof"); err != nil {
@@ -93,6 +95,7 @@ func serveMailslot(ctx context.Context, e *env, name string, o *mailslotServeOpt
 		MaxMessageSize: o.maxSize,
 		ReadTimeout:    timeout,
 		Security:       mailslot.Security{AllUsers: o.allUsers},
+		RemoteWriters:  o.remote,
 	})
 	if err != nil {
 		return err

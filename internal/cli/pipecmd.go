@@ -33,6 +33,7 @@ type serveOptions struct {
 	instances int
 	echo      bool
 	allUsers  bool
+	remote    bool
 	verbose   bool
 	// stopOnStdinEOF shuts the server down when its standard input ends:
 	// how the demo stops its server process on every OS (Windows has no
@@ -71,6 +72,7 @@ is answered with a zero-length message.`,
 	f.IntVar(&o.instances, "instances", pipe.Unlimited, "maximum clients connected at once, 1.."+strconv.Itoa(pipe.Unlimited)+" ("+strconv.Itoa(pipe.Unlimited)+" = unlimited)")
 	f.BoolVar(&o.echo, "echo", false, "write what each client sends back to it")
 	f.BoolVar(&o.allUsers, "all-users", false, "let every user connect (default: only the creating user)")
+	f.BoolVar(&o.remote, "remote", false, "let clients of other machines connect through xipc gateway (see docs/network.md)")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log clients and messages on stderr")
 	f.BoolVar(&o.stopOnStdinEOF, "stop-on-stdin-eof", false, "shut down when standard input ends")
 	if err := f.MarkHidden("stop-on-stdin-eof"); err != nil {
@@ -96,9 +98,10 @@ type server struct {
 
 func serve(ctx context.Context, e *env, name string, o *serveOptions) error {
 	l, err := pipe.Listen(name, &pipe.ListenConfig{
-		Message:      o.message,
-		MaxInstances: o.instances,
-		Security:     pipe.Security{AllUsers: o.allUsers},
+		Message:       o.message,
+		MaxInstances:  o.instances,
+		Security:      pipe.Security{AllUsers: o.allUsers},
+		RemoteClients: o.remote,
 	})
 	if err != nil {
 		return err
@@ -195,7 +198,11 @@ func (s *server) untrack(c *pipe.Conn) bool {
 func (s *server) handle(c *pipe.Conn) {
 	defer s.wg.Done()
 	id := s.next.Add(1)
-	s.debugf("client %d connected (pid %d)", id, c.PeerPID())
+	if peer, ok := c.RemotePeer(); ok {
+		s.debugf("client %d connected (remote: %s from %s)", id, peer.Subject, peer.Addr)
+	} else {
+		s.debugf("client %d connected (pid %d)", id, c.PeerPID())
+	}
 	var err error
 	if c.Message() {
 		err = s.serveMessages(id, c)

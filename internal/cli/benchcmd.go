@@ -120,7 +120,7 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per case (JSON Lines; see docs/bench.md)")
 	f.StringVar(&plotFile, "plot", "", "also write a PNG plot of the results to `FILE.png`")
 	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of this process (the client side) to `FILE`; XIPC_BENCH_PEER_CPUPROFILE=PREFIX profiles the peers")
-	f.StringVar(&natsPeer, "nats-peer", "", "the xipc-natspeer executable for the NATS baseline (default: looked up in PATH)")
+	f.StringVar(&natsPeer, "nats-peer", "", "`PATH` of the xipc-natspeer program for the NATS baseline (default: looked up in $PATH; see docs/bench.md)")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ package gateway
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -54,6 +55,10 @@ type Gateway struct {
 	conns  map[net.Conn]struct{}
 	closed bool
 }
+
+// MaxSessions bounds the connections a gateway serves at once (each holds
+// a pipe instance or is in its handshake); more wait in the listen backlog.
+const MaxSessions = 1024
 
 // handshakeTimeout bounds a client's TLS handshake and request.
 const handshakeTimeout = 20 * time.Second
@@ -183,13 +188,20 @@ func (g *Gateway) untrack(c net.Conn) {
 
 func (g *Gateway) acceptLoop() {
 	defer g.wg.Done()
+	slots := make(chan struct{}, MaxSessions)
 	for {
+		select {
+		case slots <- struct{}{}:
+		case <-g.done:
+			return
+		}
 		nc, err := g.ln.Accept()
 		if err != nil {
 			select {
 			case <-g.done:
 				return
 			case <-time.After(10 * time.Millisecond): // EMFILE and the like
+				<-slots
 				continue
 			}
 		}
@@ -200,6 +212,7 @@ func (g *Gateway) acceptLoop() {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
+			defer func() { <-slots }()
 			defer g.untrack(nc)
 			g.session(nc)
 		}()
@@ -384,6 +397,7 @@ func (g *gateWriter) Write(p []byte) (int, error) {
 func (g *Gateway) datagramLoop() {
 	defer g.wg.Done()
 	buf := make([]byte, link.MaxPacket+1)
+	seen := newReplayCache(replayCacheSize)
 	for {
 		n, from, err := g.pc.ReadFrom(buf)
 		if err != nil {
@@ -400,6 +414,10 @@ func (g *Gateway) datagramLoop() {
 		d, err := g.cfg.Creds.Open(buf[:n], time.Now())
 		if err != nil {
 			g.logf("gateway: datagram from %s dropped: %v", from, err)
+			continue
+		}
+		if !seen.add(buf[:n]) {
+			g.logf("gateway: datagram from %s (%s) dropped: a replay", from, d.Subject)
 			continue
 		}
 		if err := deliver(d); err != nil {
@@ -462,3 +480,39 @@ func ListRemote() []string {
 // fullSlotWait is how long a datagram waits for room in a full mailslot
 // before it is dropped (datagrams may be lost; the gateway must not stall).
 const fullSlotWait = 200 * time.Millisecond
+
+// replayCacheSize bounds the datagrams remembered against replays.
+const replayCacheSize = 8192
+
+// replayCache remembers the last replayCacheSize datagrams, by hash, so
+// that a datagram captured and sent again within link.MaxSkew (older ones
+// fail their time check) is dropped. Past that many datagrams in the
+// window the oldest are forgotten and a replay can get through, which
+// datagram semantics tolerate (UDP may deliver a message twice too).
+type replayCache struct {
+	seen map[[32]byte]struct{}
+	ring [][32]byte
+	next int
+	full bool
+}
+
+func newReplayCache(n int) *replayCache {
+	return &replayCache{seen: make(map[[32]byte]struct{}, n), ring: make([][32]byte, n)}
+}
+
+// add reports whether b is new, and remembers it.
+func (c *replayCache) add(b []byte) bool {
+	k := sha256.Sum256(b)
+	if _, ok := c.seen[k]; ok {
+		return false
+	}
+	if c.full {
+		delete(c.seen, c.ring[c.next])
+	}
+	c.ring[c.next] = k
+	c.seen[k] = struct{}{}
+	if c.next = (c.next + 1) % len(c.ring); c.next == 0 {
+		c.full = true
+	}
+	return true
+}

@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,5 +194,29 @@ func TestMailslotThroughGateway(t *testing.T) {
 	got, err := s.ReadMsg()
 	if err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("ReadMsg = %d bytes, %v; want the 424 written", len(got), err)
+	}
+
+	// A datagram sent twice (a replay) is delivered once.
+	creds, err := link.Load(os.Getenv(link.EnvTLSDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := creds.Seal(0, "remote-slot", []byte("once"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	uc, err := net.Dial("udp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	uc.Write(b)
+	uc.Write(b)
+	if got, err := s.ReadMsg(); err != nil || string(got) != "once" {
+		t.Fatalf("ReadMsg = %q, %v; want once", got, err)
+	}
+	s.SetReadTimeout(500 * time.Millisecond)
+	if got, err := s.ReadMsg(); !errors.Is(err, errs.ErrTimeout) {
+		t.Errorf("after a replayed datagram: ReadMsg = %q, %v; want ErrTimeout", got, err)
 	}
 }

@@ -103,7 +103,9 @@ func buildPlots(rep *Report) ([]*plot.Plot, error) {
 	p.Y.Label.Text = "MB/s (log scale)"
 	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
-	p.Legend.Top, p.Legend.Left = true, true
+	// Bottom right: every transport is fast at large sizes, so the lines
+	// leave that corner free.
+	p.Legend.Top, p.Legend.Left = false, false
 	p.Add(plotter.NewGrid())
 	n, err := addSeries(p, rep.Results, func(r *Result) bool { return r.Kind == string(kindTput) },
 		func(r *Result) float64 { return float64(r.Size) }, func(t *TransportResult) float64 { return t.MBs })

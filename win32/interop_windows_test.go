@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,4 +208,100 @@ func TestInteropMailslot(t *testing.T) {
 	if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "sent" {
 		t.Errorf("msclient said %q", line)
 	}
+}
+
+// TestInteropMessages: a facade window reached by a C program's
+// FindWindowEx + SendMessage/PostMessage, and a C program's window reached
+// by the facade's FindWindow, SendMessage, SendCopyData and PostMessage.
+func TestInteropMessages(t *testing.T) {
+	dir := interopBin(t, "msgq", "msgsend", "msgwin")
+
+	t.Run("CSender", func(t *testing.T) {
+		title := uniq(t)
+		class := "XipcInterop-" + title
+		var copied string
+		proc := func(hwnd win32.HWND, msg uint32, w, l uintptr) uintptr {
+			switch msg {
+			case win32.WM_USER + 1:
+				return w + l
+			case win32.WM_COPYDATA:
+				tag, data, _ := win32.CopyData(l)
+				copied = string(data)
+				return tag + uintptr(len(data))
+			}
+			return win32.DefWindowProc(hwnd, msg, w, l)
+		}
+		if err := win32.RegisterClass(&win32.WNDCLASS{LpfnWndProc: proc, LpszClassName: class}); err != nil {
+			t.Fatal(err)
+		}
+		runtime.LockOSThread() // the window's messages come to this thread
+		defer runtime.UnlockOSThread()
+		h, err := win32.CreateWindowEx(0, class, title, 0, 0, 0, 0, 0, win32.HWND_MESSAGE, 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer win32.DestroyWindow(h)
+		cmd, out, stderr := startC(t, filepath.Join(dir, "msgsend.exe"), title)
+		var m win32.MSG
+		ok, err := win32.GetMessage(&m, h, 0, 0) // the sent ones are handled inside
+		if err != nil || !ok || m.Message != win32.WM_USER+2 || m.WParam != 1 || m.LParam != 2 {
+			t.Fatalf("GetMessage = %v, %v, %+v; want WM_USER+2 1 2", ok, err, m)
+		}
+		var lines []string
+		for {
+			line, err := out.ReadString('\n')
+			if err != nil {
+				break
+			}
+			lines = append(lines, strings.TrimSpace(line))
+		}
+		want := []string{"send 42", "copydata 19", "posted"} // 7 + len("hello from C")
+		if strings.Join(lines, "|") != strings.Join(want, "|") || copied != "hello from C" {
+			t.Errorf("msgsend said %q (copied %q), want %q; stderr %s", lines, copied, want, stderr)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("msgsend: %v", err)
+		}
+	})
+
+	t.Run("CWindow", func(t *testing.T) {
+		title := uniq(t)
+		cmd, out, stderr := startC(t, filepath.Join(dir, "msgwin.exe"), title)
+		if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "ready" {
+			t.Fatalf("msgwin said %q; stderr %s", line, stderr)
+		}
+		h, err := win32.FindWindow("", title)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := win32.SendMessage(h, win32.WM_USER+1, 20, 22)
+		if err != nil || r != 42 {
+			t.Errorf("SendMessage = %d, %v; want 42", r, err)
+		}
+		if line, _ := out.ReadString('\n'); !strings.HasPrefix(line, "sent 0x0401 20 22") {
+			t.Errorf("msgwin said %q", line)
+		}
+		r, err = win32.SendCopyData(h, 7, []byte("abc"))
+		if err != nil || r != 7+'a'+'b'+'c' {
+			t.Errorf("SendCopyData = %d, %v; want %d", r, err, 7+'a'+'b'+'c')
+		}
+		if line, _ := out.ReadString('\n'); !strings.HasPrefix(line, "copydata 3 301") {
+			t.Errorf("msgwin said %q", line)
+		}
+		if err := win32.PostMessage(h, win32.WM_USER+2, 1, 2); err != nil {
+			t.Fatal(err)
+		}
+		if line, _ := out.ReadString('\n'); !strings.HasPrefix(line, "posted 0x0402 1 2") {
+			t.Errorf("msgwin said %q", line)
+		}
+		if err := win32.PostMessage(h, win32.WM_QUIT, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "quit" {
+			t.Errorf("msgwin said %q", line)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("msgwin: %v; stderr %s", err, stderr)
+		}
+	})
 }

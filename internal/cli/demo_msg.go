@@ -38,7 +38,11 @@ func demoMsg(ctx context.Context, d *demo) error {
 	if err != nil {
 		return err
 	}
-	d.client("Get → %s, posted by pid %d", m, m.PID)
+	if m.PID != 0 {
+		d.client("Get → %s, posted by pid %d", m, m.PID)
+	} else {
+		d.client("Get → %s (Windows does not say which process posted it)", m)
+	}
 
 	d.step("a sender process sends WM_USER+2 and waits for the answer")
 	s, err := d.startServer(ctx, "msg", "send", name, "WM_USER+2", "3", "4")

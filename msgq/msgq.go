@@ -85,9 +85,13 @@ type Message struct {
 	// LParam is its second parameter. For WM_COPYDATA it is the payload's
 	// tag (COPYDATASTRUCT.dwData) and WParam the sending window (0 from xipc).
 	LParam uintptr
-	Data   []byte // WM_COPYDATA: the payload, a copy that stays valid
-	PID    int    // the sending process, 0 where unknown (Windows)
-	Sent   bool   // sent (the sender waits for Reply), not posted
+	// Data is WM_COPYDATA's payload, copied into this process. It is
+	// valid until Reply, as WM_COPYDATA's data is valid only while the
+	// window procedure runs in Win32: the receiver may reuse the memory
+	// for a later message, so copy it to keep it.
+	Data []byte
+	PID  int  // the sending process, 0 where unknown (Windows)
+	Sent bool // sent (the sender waits for Reply), not posted
 
 	reply func(result uintptr) error
 	once  sync.Once

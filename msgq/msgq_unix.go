@@ -706,7 +706,8 @@ type unixReceiver struct {
 	mu    sync.Mutex // guards what follows, and the reply of taken messages against close
 	local []postSlot // posted messages moved out of the ring, oldest first
 	shut  bool
-	waits int // gets in progress, which still use the mapping
+	waits int               // gets in progress, which still use the mapping
+	bufs  [sendSlots][]byte // the payloads of sent messages being handled, by slot
 }
 
 func (q *unixReceiver) close() error {
@@ -837,7 +838,11 @@ func (q *unixReceiver) take(min, max uint32, remove bool) (*Message, error) {
 			continue
 		}
 		if remove {
-			q.local = append(q.local[:i], q.local[i+1:]...)
+			if i == 0 {
+				q.local = q.local[1:] // the usual case, O(1); append reallocates as it must
+			} else {
+				q.local = append(q.local[:i], q.local[i+1:]...)
+			}
 			atomic.AddUint32(&h.count, ^uint32(0))
 		}
 		return &Message{Msg: p.msg, WParam: uintptr(p.w), LParam: uintptr(p.l), PID: int(p.pid)}, nil
@@ -855,7 +860,16 @@ func (q *unixReceiver) sent(i int) (*Message, error) {
 		if sl.flags&fExternal != 0 {
 			m.Data, derr = readPayload(q.m.payloadPath(i, sl.gen), sl.size)
 		} else {
-			m.Data = append([]byte{}, q.m.data(i)[:sl.size]...)
+			// Into the slot's buffer, reused by its next message: Data is
+			// valid until Reply (as Win32's lParam during the window
+			// procedure), without an allocation per message.
+			b := q.bufs[i]
+			if cap(b) < int(sl.size) {
+				b = make([]byte, inlineData)
+				q.bufs[i] = b
+			}
+			m.Data = b[:sl.size:sl.size]
+			copy(m.Data, q.m.data(i))
 		}
 	}
 	if sl.flags&fNotify != 0 {

@@ -346,7 +346,9 @@ func (t *Target) SendData(ctx context.Context, dwData uintptr, data []byte) (uin
 }
 
 // SendNotify delivers a message as a sent one (ahead of posted messages)
-// but does not wait for its result (SendNotifyMessage).
+// but does not wait for its result (SendNotifyMessage); the receiver gets
+// it with Sent false. In the Unix emulation it fails with ErrQuota when
+// every send slot of the queue (32) is in use, instead of waiting.
 func (t *Target) SendNotify(msg uint32, wParam, lParam uintptr) error {
 	if msg == WM_COPYDATA {
 		return t.opErr("sendnotify", errs.New(errs.ErrInvalidParameter, errors.New("WM_COPYDATA can only be sent with SendData")))

@@ -61,3 +61,23 @@ func TestParseParam(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseMsg: any input parses to a message number up to 0xFFFF or to an
+// error, never a panic; a number's own spelling parses back to it.
+func FuzzParseMsg(f *testing.F) {
+	for _, s := range []string{"WM_USER+1", "0x401", "wm_app+0x10", "WM_COPYDATA", "65535", "WM_USER+", "+", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := parseMsg(s)
+		if err != nil {
+			return
+		}
+		if v > 0xFFFF {
+			t.Fatalf("parseMsg(%q) = %#x, past 0xFFFF", s, v)
+		}
+		if again, err := parseMsg(strconv.FormatUint(uint64(v), 10)); err != nil || again != v {
+			t.Fatalf("parseMsg(%d) = (%#x, %v)", v, again, err)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/xipc/xipc/mailslot"
+	"github.com/xipc/xipc/msgq"
 	"github.com/xipc/xipc/pipe"
 	"github.com/xipc/xipc/shm"
 	"github.com/xipc/xipc/shm/ring"
@@ -60,7 +61,7 @@ func mapsCount(t *testing.T) int {
 
 // TestLeaks opens and closes leakRounds objects of each kind (with a peer
 // end where there is one: pipe listener + client + server connection,
-// mailslot + writer, ring producer + consumer) and checks that the
+// mailslot + writer, ring producer + consumer, message queue + target) and checks that the
 // process's open descriptors and mappings come back to where they were.
 func TestLeaks(t *testing.T) {
 	t.Setenv("XIPC_ROOT", t.TempDir())
@@ -143,6 +144,20 @@ func TestLeaks(t *testing.T) {
 			e.Wait(ctx)
 			return e.Close()
 		},
+		"msgq": func(i int) error {
+			name := fmt.Sprintf("leak-%d", i)
+			q, err := msgq.Register(name, nil)
+			if err != nil {
+				return err
+			}
+			defer q.Close()
+			tg, err := msgq.Find(name)
+			if err != nil {
+				return err
+			}
+			defer tg.Close()
+			return tg.Post(msgq.WM_USER, 1, 2)
+		},
 		"semaphore": func(i int) error {
 			s, err := syncobj.CreateSemaphore(fmt.Sprintf("leak-s%d", i), 0, 1, nil)
 			if err != nil {
@@ -152,7 +167,7 @@ func TestLeaks(t *testing.T) {
 			return s.Close()
 		},
 	}
-	for _, kind := range []string{"pipe", "mailslot", "shm", "ring", "mutex", "event", "semaphore"} {
+	for _, kind := range []string{"pipe", "mailslot", "shm", "ring", "mutex", "event", "semaphore", "msgq"} {
 		t.Run(kind, func(t *testing.T) {
 			round := rounds[kind]
 			for i := range 50 { // warm up pools and the runtime

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -69,6 +70,8 @@ type Config struct {
 	// scaling cases (each above 1 adds a case at the smallest size);
 	// empty means 1 only.
 	Clients []int
+	// Cases, if not nil, keeps only the cases whose names it matches.
+	Cases *regexp.Regexp
 	// Duration is the time spent measuring each transport of each case,
 	// split evenly over the repeats; 0 means DefaultDuration.
 	Duration time.Duration
@@ -132,6 +135,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	r := &runner{cfg: cfg, dir: dir, id: fmt.Sprintf("%d-%s", os.Getpid(), hex.EncodeToString(b[:]))}
 	cases := r.cases()
+	if cfg.Cases != nil {
+		cases = slices.DeleteFunc(cases, func(c *benchCase) bool { return !cfg.Cases.MatchString(c.name) })
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("no case matches %v", cfg.Cases)
+	}
 	rep := &Report{Env: Env{
 		Date: time.Now().UTC(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		CPUs: runtime.NumCPU(), Kernel: kernelRelease(), Repeat: cfg.Repeat, Duration: cfg.Duration,

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,7 @@ func newBenchCmd(e *env) *cobra.Command {
 		plotFile string
 		natsPeer string
 		cpuProf  string
+		only     string
 	)
 	choices := append(slices.Clone(bench.Mechanisms), "all")
 	cmd := &cobra.Command{
@@ -60,6 +62,13 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 			if !slices.Contains(args, "all") {
 				cfg.Mechanisms = args
 			}
+			if only != "" {
+				re, err := regexp.Compile(only)
+				if err != nil {
+					return usagef("%s: --case: %v", cmd.CommandPath(), err)
+				}
+				cfg.Cases = re
+			}
 			for _, s := range sizes {
 				for f := range strings.SplitSeq(s, ",") {
 					n, err := bench.ParseSize(strings.TrimSpace(f))
@@ -92,7 +101,7 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 			}
 			rep, err := bench.Run(cmd.Context(), cfg)
 			if rep == nil {
-				return err
+				return fmt.Errorf("bench: %w", err)
 			}
 			var werr error
 			if asJSON {
@@ -119,6 +128,7 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 	f.IntVar(&repeat, "repeat", bench.DefaultRepeat, "repeats, interleaved between xipc and its baselines")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per case (JSON Lines; see docs/bench.md)")
 	f.StringVar(&plotFile, "plot", "", "also write a PNG plot of the results to `FILE.png`")
+	f.StringVar(&only, "case", "", "measure only the cases whose names match `REGEXP`, e.g. rtt-64$")
 	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of this process (the client side) to `FILE`; XIPC_BENCH_PEER_CPUPROFILE=PREFIX profiles the peers")
 	f.StringVar(&natsPeer, "nats-peer", "", "`PATH` of the xipc-natspeer program for the NATS baseline (default: looked up in $PATH; see docs/bench.md)")
 	return cmd

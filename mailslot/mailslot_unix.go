@@ -426,8 +426,13 @@ func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 	}
 	uc, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
+		err = errs.UnwrapNet(err)
+		if errors.Is(err, unix.EACCES) {
+			// The socket's mode refuses us: Security says no.
+			return nil, errs.New(errs.ErrAccessDenied, err)
+		}
 		// ENOENT: no slot; ECONNREFUSED: a crashed reader's socket.
-		return nil, errs.New(errs.ErrNotFound, errs.UnwrapNet(err))
+		return nil, errs.New(errs.ErrNotFound, err)
 	}
 	if err := sameSlot(path, before, trust); err != nil {
 		uc.Close()

@@ -199,6 +199,8 @@ func outcome(err error) string {
 	switch {
 	case err == nil:
 		return "ok"
+	case errors.Is(err, errs.ErrAccessDenied) && errors.Is(err, errs.ErrNotFound):
+		return "ambiguous: " + err.Error()
 	case errors.Is(err, errs.ErrAccessDenied):
 		return "denied"
 	case errors.Is(err, errs.ErrExists):

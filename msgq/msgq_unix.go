@@ -169,7 +169,7 @@ func (m *mapping) unmap() {
 
 // payloadPath names the file of an external payload of slot i.
 func (m *mapping) payloadPath(i int, gen uint32) string {
-	return fmt.Sprintf("%s.d%d.%d", m.path, i, gen)
+	return fmt.Sprintf("%s+d%d.%d", m.path, i, gen)
 }
 
 var pid = os.Getpid()
@@ -205,7 +205,7 @@ func queuePath(name string) (string, error) {
 	}
 	key := strings.ToLower(name)
 	var b strings.Builder
-	fmt.Fprintf(&b, "%sm%d.", filePrefix(), os.Geteuid())
+	b.WriteString(queuePrefix())
 	for i := 0; i < len(key); i++ {
 		c := key[i]
 		if ('a' <= c && c <= 'z') || ('0' <= c && c <= '9') || c == '-' || c == '_' || c == '.' {
@@ -217,10 +217,13 @@ func queuePath(name string) (string, error) {
 	file := b.String()
 	if len(file) > 200 {
 		sum := sha256.Sum256([]byte(key))
-		file = fmt.Sprintf("%sm%d.~%s", filePrefix(), os.Geteuid(), hex.EncodeToString(sum[:16]))
+		file = queuePrefix() + "~" + hex.EncodeToString(sum[:16])
 	}
 	return filepath.Join(dir, file), nil
 }
+
+// queuePrefix starts the file names of this user's queues.
+func queuePrefix() string { return fmt.Sprintf("%sm%d.", filePrefix(), os.Geteuid()) }
 
 func mapFile(f *os.File) ([]byte, error) {
 	fi, err := f.Stat()
@@ -273,7 +276,8 @@ func (unixBackend) register(name string, opts *Options) (receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp := path + ".n" + randomSuffix()
+	sweep(filepath.Dir(path))
+	tmp := path + "+n" + randomSuffix()
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, errs.FromSys(err)
@@ -323,6 +327,47 @@ func (unixBackend) register(name string, opts *Options) (receiver, error) {
 	return q, nil
 }
 
+// sweep removes what dead processes of this user left in dir: queue files
+// whose receiver is gone (a process that exits without Close leaves its
+// file, where Windows destroys its window), payload files whose queue is
+// gone, and half-made queues older than a minute. Side files are named
+// QUEUE+d<slot>.<gen> and QUEUE+n<random>: '+' is escaped in queue names,
+// so no queue's file looks like one. Best effort: Register and Find also
+// replace or ignore a stale file of their own name.
+func sweep(dir string) {
+	prefix := queuePrefix()
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	ents, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return
+	}
+	for _, name := range ents {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		queue, side, isSide := strings.Cut(name, "+")
+		switch {
+		case isSide && strings.HasPrefix(side, "d"):
+			if _, err := os.Lstat(filepath.Join(dir, queue)); errors.Is(err, os.ErrNotExist) {
+				os.Remove(path)
+			}
+		case isSide && strings.HasPrefix(side, "n"):
+			if fi, err := os.Lstat(path); err == nil && time.Since(fi.ModTime()) > time.Minute {
+				removeStale(path) //nolint:errcheck // best effort
+			}
+		case !isSide:
+			if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == mappingBytes {
+				removeStale(path) //nolint:errcheck // best effort
+			}
+		}
+	}
+}
+
 // removeStale removes the queue file at path if no receiver holds it.
 func removeStale(path string) (bool, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
@@ -357,6 +402,7 @@ func (unixBackend) find(name string) (sender, error) {
 	}
 	if !receiverAlive(f) {
 		f.Close()
+		removeStale(path) //nolint:errcheck // best effort: a dead receiver's leftover goes
 		return nil, errs.New(errs.ErrNotFound, errors.New("no live window of that name"))
 	}
 	mem, err := mapFile(f)

@@ -153,8 +153,9 @@ func shmPrefix() string {
 var (
 	kobjFile  = regexp.MustCompile(`^(l\d+|g)\.(.+)$`)
 	queueFile = regexp.MustCompile(`^m\d+\.(.+)$`)
-	// A queue's payload files and the temporary name it is made under.
-	queueExtra = regexp.MustCompile(`\.(d\d+\.\d+|n[0-9a-f]{16})$`)
+	// A queue's payload files and the temporary name it is made under
+	// (QUEUE+d<slot>.<gen>, QUEUE+n<random>: msgq escapes '+' in names).
+	queueExtra = regexp.MustCompile(`\+(d\d+\.\d+|n[0-9a-f]{16})$`)
 )
 
 // unescape undoes the %XX escapes of the file names.

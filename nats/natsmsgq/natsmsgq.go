@@ -18,9 +18,10 @@
 //     MaxMsgsPerSubject with DiscardNewPerSubject: the server refuses the
 //     10,001st (ErrQuota) atomically, whatever the number of senders and
 //     machines — flow control on the sender's side could not see other
-//     senders. The receiver takes messages from the stream one at a time
-//     (a work queue), so the quota counts the messages it has not taken
-//     yet, plus those a filtered Get has passed over.
+//     senders. A message leaves the stream (a work queue) when Get takes
+//     it, so the quota counts exactly the messages not taken yet; those a
+//     filtered Get passes over are held by the receiver (up to another
+//     Quota) and no longer count.
 //   - Send, SendData and SendNotify are NATS requests to
 //     xipc.msgq.<hex(name)>.send with the context's deadline: no receiver
 //     gives NATS's no-responders, reported as ErrNotFound; a context that
@@ -200,6 +201,9 @@ type Queue struct {
 	posted *nats.Subscription // pull consumer of the queue's posted messages
 	done   chan struct{}
 
+	postedCh chan *nats.Msg // the fetcher's next posted message
+	fetched  chan struct{}  // closed when the fetcher has stopped
+
 	mu     sync.Mutex // one Get at a time; guards held
 	held   []*Message // posted messages taken but passed over by a filter
 	closed bool
@@ -226,7 +230,8 @@ func Register(nc *nats.Conn, name string) (*Queue, error) {
 	if err != nil {
 		return nil, opErr("register", name, natsErr(err))
 	}
-	q := &Queue{name: name, nc: nc, js: js, sent: make(chan *nats.Msg, sentLimit), done: make(chan struct{})}
+	q := &Queue{name: name, nc: nc, js: js, sent: make(chan *nats.Msg, sentLimit), done: make(chan struct{}),
+		postedCh: make(chan *nats.Msg), fetched: make(chan struct{})}
 	fail := func(err error) (*Queue, error) {
 		q.unsubscribe()
 		return nil, opErr("register", name, natsErr(err))
@@ -240,7 +245,7 @@ func Register(nc *nats.Conn, name string) (*Queue, error) {
 		durable = durable[:200]
 	}
 	_ = js.DeleteConsumer(Stream, durable)
-	q.posted, err = js.PullSubscribe("xipc.msgq."+tok+".post", durable, nats.BindStream(Stream), nats.AckExplicit())
+	q.posted, err = js.PullSubscribe("xipc.msgq."+tok+".post", durable, nats.BindStream(Stream), nats.AckExplicit(), nats.AckWait(24*time.Hour))
 	if err != nil {
 		return fail(err)
 	}
@@ -257,6 +262,7 @@ func Register(nc *nats.Conn, name string) (*Queue, error) {
 	if err := nc.Flush(); err != nil {
 		return fail(err)
 	}
+	go q.fetcher()
 	return q, nil
 }
 
@@ -290,9 +296,40 @@ func (q *Queue) Peek(filterMin, filterMax uint32, remove bool) (*Message, error)
 	return m, opErr("peek", q.name, err)
 }
 
-// fetchWait is how long one fetch of posted messages waits before Get
-// looks at sent messages again.
-const fetchWait = 50 * time.Millisecond
+// fetchWait is how long one fetch of posted messages waits; a message
+// that arrives ends it at once.
+const fetchWait = time.Second
+
+// fetcher takes posted messages from the stream, one at a time, and hands
+// them to Get through q.postedCh; Get acknowledges them, which removes
+// them from the stream (a work queue).
+func (q *Queue) fetcher() {
+	defer close(q.fetched)
+	for {
+		select {
+		case <-q.done:
+			return
+		default:
+		}
+		msgs, err := q.posted.Fetch(1, nats.MaxWait(fetchWait))
+		for _, m := range msgs {
+			// Not acknowledged yet: until Get takes it, it still counts
+			// in the stream, so the quota stays exact.
+			select {
+			case q.postedCh <- m:
+			case <-q.done:
+				return
+			}
+		}
+		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+			select {
+			case <-q.done:
+				return
+			case <-time.After(100 * time.Millisecond): // disconnected: try again
+			}
+		}
+	}
+}
 
 func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*Message, error) {
 	q.mu.Lock()
@@ -326,45 +363,34 @@ func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*M
 				return m, nil
 			}
 		}
-		// The next posted message from the stream.
-		w := fetchWait
-		if !wait {
-			w = 10 * time.Millisecond
+		// The held messages do not match: the next posted one, while
+		// there is room to hold it.
+		var posted chan *nats.Msg
+		if len(q.held) < msgq.Quota {
+			posted = q.postedCh
 		}
-		msgs, err := q.posted.Fetch(1, nats.MaxWait(w))
-		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, natsErr(err)
-		}
-		for _, nm := range msgs {
-			nm.Ack()
-			msg, _ := decode(nm, false)
-			if inRange(msg, min, max) && remove {
-				return msg, nil
-			}
+		select {
+		case m := <-posted:
+			m.Ack()
+			msg, _ := decode(m, false)
 			q.held = append(q.held, msg)
-		}
-		if len(msgs) > 0 {
 			continue
+		default:
 		}
 		if !wait {
-			select {
-			case m := <-q.sent:
-				if msg, ok := decode(m, true); ok {
-					return msg, nil
-				}
-			default:
-			}
 			return nil, nil
 		}
-		// Nothing posted: wait a moment for a sent message.
 		select {
 		case m := <-q.sent:
 			if msg, ok := decode(m, true); ok {
 				return msg, nil
 			}
+		case m := <-posted:
+			m.Ack()
+			msg, _ := decode(m, false)
+			q.held = append(q.held, msg)
 		case <-q.done:
 		case <-ctx.Done():
-		case <-time.After(time.Millisecond):
 		}
 	}
 }
@@ -396,6 +422,7 @@ func (q *Queue) Close() error {
 	}
 	close(q.done)
 	q.unsubscribe()
+	<-q.fetched
 	q.mu.Lock()
 	q.closed = true
 	q.held = nil

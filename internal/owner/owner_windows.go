@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -20,8 +21,9 @@ func lookup(u string) (user, error) {
 	return sid, err
 }
 
-// always are the SIDs every Trust trusts: the process's user, SYSTEM and
-// Administrators (the owner of what an elevated administrator creates).
+// always are the SIDs every Trust trusts: the process's user, its token's
+// default owner and primary group, SYSTEM and Administrators (the owner of
+// what an elevated administrator creates).
 var always = sync.OnceValues(func() ([]*windows.SID, error) {
 	tok, err := windows.OpenCurrentProcessToken()
 	if err != nil {
@@ -37,6 +39,23 @@ var always = sync.OnceValues(func() ([]*windows.SID, error) {
 		return nil, err
 	}
 	sids := []*windows.SID{self}
+	// The token's default owner (the user, or Administrators for an
+	// elevated one) and its primary group: Windows makes the first the
+	// owner of a new object whose descriptor names none, Wine the second.
+	// No one else can make an object owned by either without privileges.
+	if o, err := tok.GetTokenPrimaryGroup(); err == nil {
+		if s, err := o.PrimaryGroup.Copy(); err == nil {
+			sids = append(sids, s)
+		}
+	}
+	var buf [32]uint64 // aligned for the pointer it starts with
+	var n uint32
+	if windows.GetTokenInformation(tok, windows.TokenOwner, (*byte)(unsafe.Pointer(&buf[0])), uint32(len(buf)*8), &n) == nil {
+		// TOKEN_OWNER is one *SID.
+		if s, err := (*struct{ Owner *windows.SID })(unsafe.Pointer(&buf[0])).Owner.Copy(); err == nil {
+			sids = append(sids, s)
+		}
+	}
 	for _, w := range []windows.WELL_KNOWN_SID_TYPE{windows.WinLocalSystemSid, windows.WinBuiltinAdministratorsSid} {
 		s, err := windows.CreateWellKnownSid(w)
 		if err != nil {

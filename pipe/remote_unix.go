@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -164,7 +165,15 @@ const relayLinger = 5 * time.Second
 // relay connects a local socketpair to the gateway connection tc and
 // returns the Conn end.
 func relay(tc *tls.Conn, r link.Response, c *DialConfig) (*sysConn, remoteLink, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	// Not SOCK_CLOEXEC, which not every Unix has: close-on-exec under
+	// ForkLock, as the standard library does.
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
 	if err != nil {
 		tc.Close()
 		return nil, nil, err

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,7 +27,11 @@ func startPeer(t *testing.T) *peer {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "XIPC_WIN32_PEER=1")
-	cmd.Stderr = os.Stderr
+	// Its stderr is a pipe of its own, not this process's: a peer that
+	// outlived the test would otherwise keep go test waiting for output.
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 10 * time.Second
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +45,11 @@ func startPeer(t *testing.T) *peer {
 	}
 	p := &peer{t: t, cmd: cmd, in: in, out: bufio.NewReader(out)}
 	t.Cleanup(func() {
+		defer func() {
+			if t.Failed() && stderr.String() != "" {
+				t.Logf("peer's stderr:\n%s", stderr.String())
+			}
+		}()
 		in.Close()
 		if cmd.ProcessState != nil {
 			return // killed and reaped
@@ -129,3 +139,21 @@ func uniq(t *testing.T) string {
 }
 
 func quote(s string) string { return strconv.Quote(s) }
+
+// lockedBuffer collects a peer's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

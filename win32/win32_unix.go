@@ -91,18 +91,15 @@ type pipeServer struct {
 	instances int // open instance handles; guarded by table
 }
 
-// pipeEnd is a connected end of a pipe, with a read-ahead goroutine so that
-// PeekNamedPipe can see what waits and byte read mode can join messages.
+// pipeEnd is a connected end of a pipe. Reads go straight to the
+// connection; PeekNamedPipe reads what has arrived into peeked, which the
+// next reads return first.
 type pipeEnd struct {
 	c       *pipe.Conn
 	message bool // the pipe is a message pipe
 
-	mu     sync.Mutex
-	cond   sync.Cond
-	q      []chunk // read ahead; at most maxAhead chunks
-	err    error   // how reading ended
-	closed bool
-	done   chan struct{} // closed when the reader goroutine has returned
+	mu     sync.Mutex // held by a read, and by a peek
+	peeked []chunk    // read by a peek, not yet by a read
 }
 
 // chunk is what one ReadMsg returned: a message, or part of one (more).
@@ -111,112 +108,109 @@ type chunk struct {
 	more bool
 }
 
-const (
-	maxAhead  = 2        // chunks read ahead per pipe end
-	chunkSize = 64 << 10 // bytes per chunk
-)
+// peekWait is how long a peek waits for data that has not arrived yet.
+const peekWait = time.Millisecond
 
 func newPipeEnd(c *pipe.Conn) *pipeEnd {
-	e := &pipeEnd{c: c, message: c.Message(), done: make(chan struct{})}
-	e.cond.L = &e.mu
-	go e.readAhead()
-	return e
+	return &pipeEnd{c: c, message: c.Message()}
 }
 
-func (e *pipeEnd) readAhead() {
-	defer close(e.done)
-	for {
-		e.mu.Lock()
-		for len(e.q) >= maxAhead && !e.closed {
-			e.cond.Wait()
-		}
-		if e.closed {
-			e.mu.Unlock()
-			return
-		}
-		e.mu.Unlock()
-		buf := make([]byte, chunkSize)
-		n, err := e.c.ReadMsg(buf)
-		more := errors.Is(err, errs.ErrMoreData)
-		e.mu.Lock()
-		if err == nil || more || n > 0 {
-			e.q = append(e.q, chunk{data: buf[:n:n], more: more})
-		}
-		if err != nil && !more {
-			e.err = err
-		}
-		e.cond.Broadcast()
-		stop := e.err != nil
-		e.mu.Unlock()
-		if stop {
-			return
-		}
-	}
-}
-
-// read is ReadFile: one message (or its first part) in message read mode,
-// whatever has arrived in byte read mode.
+// read is ReadFile: one message (or its first part) in message read mode;
+// in byte read mode what has arrived, never waiting for more once it has
+// some.
 func (e *pipeEnd) read(buf []byte, messageRead bool) (uint32, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for len(e.q) == 0 && e.err == nil && !e.closed {
-		e.cond.Wait()
+	if len(e.peeked) > 0 {
+		return e.readPeeked(buf, messageRead)
 	}
-	if e.closed {
-		return 0, ERROR_INVALID_HANDLE
+	n, err := e.c.ReadMsg(buf)
+	switch {
+	case errors.Is(err, errs.ErrMoreData):
+		if messageRead && e.message {
+			return uint32(n), ERROR_MORE_DATA
+		}
+		return uint32(n), nil // byte read mode: the rest is just more bytes
+	case err != nil:
+		return 0, readErr(err)
 	}
-	if len(e.q) == 0 {
-		return 0, readErr(e.err)
-	}
-	defer e.cond.Broadcast()
+	return uint32(n), nil
+}
+
+// readPeeked serves a read from what a peek read; e.mu is held.
+func (e *pipeEnd) readPeeked(buf []byte, messageRead bool) (uint32, error) {
 	if messageRead && e.message {
-		ch := &e.q[0]
+		ch := &e.peeked[0]
 		n := copy(buf, ch.data)
 		if n < len(ch.data) {
 			ch.data = ch.data[n:]
 			return uint32(n), ERROR_MORE_DATA
 		}
 		more := ch.more
-		e.q = e.q[1:]
+		e.peeked = e.peeked[1:]
 		if more {
 			return uint32(n), ERROR_MORE_DATA
 		}
 		return uint32(n), nil
 	}
 	n := 0
-	for len(e.q) > 0 && n < len(buf) {
-		ch := &e.q[0]
+	for len(e.peeked) > 0 && n < len(buf) {
+		ch := &e.peeked[0]
 		m := copy(buf[n:], ch.data)
 		n += m
 		if m < len(ch.data) {
 			ch.data = ch.data[m:]
 			break
 		}
-		e.q = e.q[1:]
+		e.peeked = e.peeked[1:]
 	}
 	return uint32(n), nil
 }
 
-// peek is PeekNamedPipe on what has been read ahead.
+// peekBufs recycles the buffers peeks read into.
+var peekBufs = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+const chunkSize = 64 << 10 // the most one peek reads
+
+// peek is PeekNamedPipe. With nothing peeked yet it reads whatever arrives
+// within peekWait (a message, or its first chunkSize bytes) and keeps it
+// for the next reads. A read blocked in another goroutine owns the
+// connection: then nothing is available to a peek.
 func (e *pipeEnd) peek(buf []byte) (read, avail, left uint32, err error) {
-	e.mu.Lock()
+	if !e.mu.TryLock() {
+		return 0, 0, 0, nil
+	}
 	defer e.mu.Unlock()
-	if e.closed {
-		return 0, 0, 0, ERROR_INVALID_HANDLE
+	if len(e.peeked) == 0 {
+		b := peekBufs.Get().(*[chunkSize]byte)
+		defer peekBufs.Put(b)
+		if err := e.c.SetReadDeadline(time.Now().Add(peekWait)); err != nil {
+			return 0, 0, 0, toErrno(err)
+		}
+		n, err := e.c.ReadMsg(b[:])
+		if derr := e.c.SetReadDeadline(time.Time{}); derr != nil && err == nil {
+			err = derr
+		}
+		more := errors.Is(err, errs.ErrMoreData)
+		switch {
+		case err == nil || more:
+			e.peeked = append(e.peeked, chunk{data: append([]byte(nil), b[:n]...), more: more})
+		case errors.Is(err, errs.ErrTimeout):
+			return 0, 0, 0, nil // nothing has arrived
+		default:
+			return 0, 0, 0, readErr(err)
+		}
 	}
 	n := 0
-	for i, ch := range e.q {
+	for i, ch := range e.peeked {
 		if i == 0 || !e.message { // a message pipe shows the next message only
 			n += copy(buf[n:], ch.data)
 		}
 		avail += uint32(len(ch.data))
 	}
-	if len(e.q) == 0 && e.err != nil {
-		return 0, 0, 0, readErr(e.err)
-	}
-	if e.message && len(e.q) > 0 && len(e.q[0].data) > len(buf) {
+	if e.message && len(e.peeked[0].data) > len(buf) {
 		// What of the next message did not fit in buf, as Windows counts it.
-		left = uint32(len(e.q[0].data) - len(buf))
+		left = uint32(len(e.peeked[0].data) - len(buf))
 	}
 	return uint32(n), avail, left, nil
 }
@@ -229,15 +223,7 @@ func (e *pipeEnd) write(buf []byte) (uint32, error) {
 	return uint32(n), nil
 }
 
-func (e *pipeEnd) close() error {
-	e.mu.Lock()
-	e.closed = true
-	e.cond.Broadcast()
-	e.mu.Unlock()
-	err := e.c.Close()
-	<-e.done
-	return err
-}
+func (e *pipeEnd) close() error { return e.c.Close() }
 
 // readErr is the Win32 code of a failed pipe read: the peer gone is
 // ERROR_BROKEN_PIPE, a handle closed under the read ERROR_INVALID_HANDLE.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -314,12 +315,28 @@ func TestPosterProcess(t *testing.T) {
 }
 
 // TestCluster: in a 3-node cluster with the stream on three replicas,
-// posts acknowledged before a node dies are all delivered; a Send waiting
-// on a receiver whose server dies fails with ErrNotFound.
+// posts acknowledged before the stream's leader dies are all delivered
+// (clients reconnect to the other nodes); a Send waiting on a receiver
+// whose server dies fails with ErrNotFound.
 func TestCluster(t *testing.T) {
 	srvs := startServers(t, 3)
-	q := register(t, connect(t, srvs[0]), "clustered")
-	tg, err := natsmsgq.Find(connect(t, srvs[2]), "clustered")
+	var urls []string
+	byName := map[string]*server.Server{}
+	for _, s := range srvs {
+		urls = append(urls, s.ClientURL())
+		byName[s.Name()] = s
+	}
+	all := func() *nats.Conn {
+		nc, err := nats.Connect(strings.Join(urls, ","), nats.ReconnectWait(50*time.Millisecond), nats.MaxReconnects(-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		return nc
+	}
+	q := register(t, all(), "clustered")
+	snc := all()
+	tg, err := natsmsgq.Find(snc, "clustered")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,24 +346,46 @@ func TestCluster(t *testing.T) {
 			t.Fatalf("Post #%d: %v", i, err)
 		}
 	}
-	srvs[1].Shutdown()
-	srvs[1].WaitForShutdown()
+	js, _ := snc.JetStream()
+	si, err := js.StreamInfo(natsmsgq.Stream)
+	if err != nil || si.Cluster == nil || byName[si.Cluster.Leader] == nil {
+		t.Fatalf("stream info: %+v, %v", si, err)
+	}
+	leader := byName[si.Cluster.Leader]
+	leader.Shutdown()
+	leader.WaitForShutdown()
 	for i := range n {
 		if m := get(t, q, 0, 0); m.WParam != uintptr(i) {
-			t.Fatalf("after a node died, Get #%d has WParam %d", i, m.WParam)
+			t.Fatalf("after the stream's leader died, Get #%d has WParam %d", i, m.WParam)
 		}
 	}
-	// The receiver's server dies while a Send waits.
+
+	// A receiver pinned to one surviving node; that node dies while a
+	// Send from the other waits.
+	var pin, other *server.Server
+	for _, s := range srvs {
+		if s != leader && pin == nil {
+			pin = s
+		} else if s != leader {
+			other = s
+		}
+	}
+	register(t, connect(t, pin), "lonely")
+	sender := connect(t, other)
+	lt, err := natsmsgq.Find(sender, "lonely")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ch := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := tg.Send(ctx, msgq.WM_USER, 0, 0)
+		_, err := lt.Send(ctx, msgq.WM_USER, 0, 0)
 		ch <- err
 	}()
 	time.Sleep(300 * time.Millisecond)
-	srvs[0].Shutdown()
-	srvs[0].WaitForShutdown()
+	pin.Shutdown()
+	pin.WaitForShutdown()
 	select {
 	case err := <-ch:
 		if !errors.Is(err, xipc.ErrNotFound) {

@@ -6,6 +6,7 @@ package win32_test
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,4 +305,105 @@ func TestInteropMessages(t *testing.T) {
 			t.Errorf("msgwin: %v; stderr %s", err, stderr)
 		}
 	})
+}
+
+// TestInteropFileMapping: a mapping made with the facade, opened and
+// written by a C program through the raw API, and the other way round.
+func TestInteropFileMapping(t *testing.T) {
+	dir := interopBin(t, "shm", "win32peer")
+	pattern := func(at, seed uint64) byte { return byte((at*31 + seed*17 + at/256) % 251) }
+	cmd := exec.Command(filepath.Join(dir, "win32peer.exe"))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	out := bufio.NewReader(outp)
+	do := func(line string) string {
+		t.Helper()
+		if _, err := stdin.Write([]byte(line + "\n")); err != nil {
+			t.Fatal(err)
+		}
+		s, err := out.ReadString('\n')
+		if err != nil {
+			t.Fatalf("win32peer: %v; stderr %s", err, stderr.String())
+		}
+		return strings.TrimSpace(s)
+	}
+
+	name := `Local\` + uniq(t)
+	h, err := win32.CreateFileMapping(win32.INVALID_HANDLE_VALUE, nil, win32.PAGE_READWRITE, 0, 128<<10, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win32.CloseHandle(h)
+	v, err := win32.MapViewOfFile(h, win32.FILE_MAP_ALL_ACCESS, 0, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win32.UnmapViewOfFile(v)
+	if got := do("open " + name + " rw"); !strings.HasPrefix(got, "ok ") {
+		t.Fatalf("open: %q", got)
+	}
+	if got := do("write 70000 100 3"); got != "ok" {
+		t.Fatalf("write: %q", got)
+	}
+	for i := uint64(70000); i < 70100; i++ {
+		if v[i] != pattern(i, 3) {
+			t.Fatalf("byte %d = %d, want %d", i, v[i], pattern(i, 3))
+		}
+	}
+	for i := uint64(10); i < 60; i++ {
+		v[i] = pattern(i, 5)
+	}
+	if got := do("check 10 50 5"); got != "ok" {
+		t.Errorf("check: %q", got)
+	}
+	if got := do("view 4096"); got != "err "+strconv.Itoa(int(win32.ERROR_MAPPED_ALIGNMENT)) {
+		t.Errorf("view at 4096: %q", got)
+	}
+	if got := do("close"); got != "ok" {
+		t.Errorf("close: %q", got)
+	}
+
+	// The other way: the C program creates, the facade opens.
+	name2 := `Local\` + uniq(t) + "-c"
+	if got := do("create " + name2 + " 65536"); !strings.HasPrefix(got, "created ") {
+		t.Fatalf("create: %q", got)
+	}
+	if got := do("write 0 64 9"); got != "ok" {
+		t.Fatalf("write: %q", got)
+	}
+	h2, err := win32.OpenFileMapping(win32.FILE_MAP_READ, false, name2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win32.CloseHandle(h2)
+	v2, err := win32.MapViewOfFile(h2, win32.FILE_MAP_READ, 0, 0, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win32.UnmapViewOfFile(v2)
+	for i := uint64(0); i < 64; i++ {
+		if v2[i] != pattern(i, 9) {
+			t.Fatalf("byte %d = %d, want %d", i, v2[i], pattern(i, 9))
+		}
+	}
+	_, err = win32.CreateMutex(nil, false, name2)
+	if !errors.Is(err, win32.ERROR_INVALID_HANDLE) {
+		t.Errorf("CreateMutex on the C program's mapping name: %v, want ERROR_INVALID_HANDLE", err)
+	}
 }

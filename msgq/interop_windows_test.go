@@ -67,11 +67,26 @@ func testInteropWindow(t *testing.T, dir string) {
 			cmd.Wait()
 		}
 	})
-	lines := bufio.NewScanner(stdout)
+	// Lines come through a channel so that a program that hangs (Wine
+	// starting its desktop process, say) fails the test instead of
+	// blocking it.
+	lines := make(chan string, 16)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
 	expect := func(want string) {
 		t.Helper()
-		if !lines.Scan() || lines.Text() != want {
-			t.Fatalf("msgwin said %q (%v); want %q; stderr: %s", lines.Text(), lines.Err(), want, stderr.String())
+		select {
+		case got, ok := <-lines:
+			if !ok || got != want {
+				t.Fatalf("msgwin said %q (open: %v); want %q; stderr: %s", got, ok, want, stderr.String())
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("msgwin said nothing for a minute; want %q; stderr: %s", want, stderr.String())
 		}
 	}
 	expect("ready")
@@ -131,7 +146,9 @@ func testInteropSender(t *testing.T, dir string) {
 			return m.WParam + m.LParam
 		})
 	}()
-	out, err := exec.Command(filepath.Join(dir, "msgsend.exe"), name).CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, filepath.Join(dir, "msgsend.exe"), name).CombinedOutput()
 	if err != nil {
 		t.Fatalf("msgsend: %v\n%s", err, out)
 	}

@@ -149,8 +149,13 @@ func ctxWait() (context.Context, context.CancelFunc) {
 
 var msgNameTests = []subtest{
 	{"FindMissing", func(t *testing.T) {
-		_, err := msgq.Find(queueName(t))
+		name := queueName(t)
+		_, err := msgq.Find(name)
 		wantErr(t, "Find of a name nobody registered", err, errs.ErrNotFound)
+		var oe *errs.OpError
+		if !errors.As(err, &oe) || oe.Op != "find" || oe.Kind != "msgq" || oe.Name != name {
+			t.Errorf("Find error %#v; want an *OpError{Op: find, Kind: msgq, Name: %s}", err, name)
+		}
 	}},
 	{"Invalid", func(t *testing.T) {
 		for _, name := range []string{"", "a\x00b", strings.Repeat("x", msgq.MaxName+1), "\xff"} {

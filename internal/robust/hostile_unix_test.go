@@ -266,25 +266,35 @@ func TestMailslotHostileSender(t *testing.T) {
 }
 
 // TestMailslotPlantedLock: a FIFO or a symlink planted where a slot's lock
-// file goes makes Open fail at once (it neither blocks on the FIFO nor
-// follows the link).
+// file goes, or a plain file where its socket goes, makes Open fail at
+// once with ErrAccessDenied (it neither blocks on the FIFO nor follows the
+// link).
 func TestMailslotPlantedLock(t *testing.T) {
 	t.Setenv("XIPC_ROOT", t.TempDir())
-	for _, plant := range []string{"fifo", "symlink"} {
+	for _, plant := range []string{"fifo", "symlink", "file"} {
 		name := uniq("planted")
 		m, _ := names.ParseMailslot(name)
 		path, err := ns.Path("mailslot", m.Key())
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		var ln *net.UnixConn
+		switch plant {
+		case "file": // a plain file where the socket goes
+			err = os.WriteFile(path, nil, 0o600)
+		default:
+			ln, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if plant == "fifo" {
+		switch plant {
+		case "fifo":
 			err = syscall.Mkfifo(path+".lock", 0o600)
-		} else {
+		case "symlink":
 			err = os.Symlink("/etc/passwd", path+".lock")
+		case "file":
+			err = os.WriteFile(path+".lock", []byte("x\nmax 100\n"), 0o600)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -305,6 +315,8 @@ func TestMailslotPlantedLock(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s planted: Open hangs", plant)
 		}
-		ln.Close()
+		if ln != nil {
+			ln.Close()
+		}
 	}
 }

@@ -742,6 +742,15 @@ func (l *sysListener) newInstance(first bool) error {
 		}
 		return err
 	}
+	if first && !l.cfg.FirstInstance {
+		// Without FirstInstance, CreateNamedPipe joins a pipe of that name
+		// as one more instance whoever made it, if its DACL lets us: never
+		// serve next to a stranger's instances (see docs/security.md).
+		if err := (owner.Trust{}).CheckHandle(h, windows.SE_KERNEL_OBJECT, "the existing pipe"); err != nil {
+			windows.CloseHandle(h) //nolint:errcheck // err is the one to report
+			return err
+		}
+	}
 	skip, err := iocp.associate(h)
 	if err != nil {
 		windows.CloseHandle(h) //nolint:errcheck // the association error is the one to report

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/pipe"
 	"github.com/xipc/xipc/shm"
 	"github.com/xipc/xipc/syncobj"
 )
@@ -75,4 +77,33 @@ func TestForeignOwner(t *testing.T) {
 	accepted("syncobj.OpenMutex", mu, err)
 	mu, err = syncobj.CreateMutex(base+"-mutex", false, &syncobj.Options{Owner: syncobj.Owner{AnyUser: true}})
 	accepted("syncobj.CreateMutex", mu, err)
+}
+
+// TestForeignPipe: Listen on a name where a stranger's pipe exists fails
+// instead of adding instances to it (ErrExists with FirstInstance,
+// ErrAccessDenied without), even when the stranger's DACL would let it.
+func TestForeignPipe(t *testing.T) {
+	sd, err := windows.SecurityDescriptorFromString("O:" + stranger + "D:P(A;;GA;;;WD)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa := &windows.SecurityAttributes{Length: uint32(unsafe.Sizeof(windows.SecurityAttributes{})), SecurityDescriptor: sd}
+	name := fmt.Sprintf(`\\.\pipe\xipc-foreign-%d`, os.Getpid())
+	path, _ := windows.UTF16PtrFromString(name)
+	h, err := windows.CreateNamedPipe(path, windows.PIPE_ACCESS_DUPLEX|windows.FILE_FLAG_OVERLAPPED,
+		windows.PIPE_TYPE_BYTE, windows.PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, sa)
+	if err != nil {
+		t.Skipf("cannot create a pipe owned by another user here (needs SeRestorePrivilege): %v", err)
+	}
+	defer windows.CloseHandle(h)
+	if _, err := pipe.Listen(name, &pipe.ListenConfig{FirstInstance: true}); !errors.Is(err, errs.ErrExists) {
+		t.Errorf("Listen with FirstInstance on a stranger's pipe: %v; want ErrExists", err)
+	}
+	l, err := pipe.Listen(name, nil)
+	if err == nil {
+		l.Close()
+	}
+	if !errors.Is(err, errs.ErrAccessDenied) || !strings.Contains(err.Error(), stranger) {
+		t.Errorf("Listen on a stranger's pipe: %v; want ErrAccessDenied naming its owner", err)
+	}
 }

@@ -195,7 +195,7 @@ func Register(name string, opts *Options) (*Queue, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	r, err := localBackend.register(name, opts)
+	r, err := currentBackend().register(name, opts)
 	if err != nil {
 		return nil, errs.Op("register", kind, name, errs.FromSys(err))
 	}
@@ -285,7 +285,7 @@ func Find(name string) (*Target, error) {
 	if err := checkName(name); err != nil {
 		return nil, errs.Op("find", kind, name, err)
 	}
-	s, err := localBackend.find(name)
+	s, err := currentBackend().find(name)
 	if err != nil {
 		return nil, errs.Op("find", kind, name, errs.FromSys(err))
 	}

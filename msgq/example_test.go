@@ -40,15 +40,15 @@ func Example() {
 	defer t.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	t.Post(msgq.WM_USER+1, 1, 2)
-	r, err := t.Send(ctx, msgq.WM_USER+2, 20, 22)
+	r, err := t.Send(ctx, msgq.WM_USER+2, 20, 22) // waits for the handler's result
 	fmt.Println("send:", r, err)
 	t.SendData(ctx, 0, []byte("hello"))
-	t.Post(msgq.WM_QUIT, 0, 0)
+	t.Post(msgq.WM_USER+1, 1, 2) // returns at once
+	t.Post(msgq.WM_QUIT, 0, 0)   // after the message before it: Serve returns
 	fmt.Println("serve:", <-done)
 	// Output:
-	// posted: msg=0x0401 wparam=1 lparam=2
 	// send: 42 <nil>
 	// data: hello
+	// posted: msg=0x0401 wparam=1 lparam=2
 	// serve: <nil>
 }

@@ -52,3 +52,25 @@ func TestWSANotInitialised(t *testing.T) {
 	}
 	wantErr(t, "WSACleanup once too often", win32.WSACleanup(), win32.WSANOTINITIALISED)
 }
+
+// Off Windows a mutex belongs to its handle: another goroutine may release
+// what one took through the same handle (docs/win32.md).
+func TestMutexOwnerHandle(t *testing.T) {
+	m, err := win32.CreateMutex(nil, false, uniq(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer win32.CloseHandle(m)
+	done := make(chan error)
+	go func() {
+		_, err := win32.WaitForSingleObject(m, win32.INFINITE)
+		done <- err
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := win32.ReleaseMutex(m); err != nil {
+		t.Fatalf("ReleaseMutex by another goroutine, same handle: %v", err)
+	}
+	wantErr(t, "ReleaseMutex once too often", win32.ReleaseMutex(m), win32.ERROR_NOT_OWNER)
+}

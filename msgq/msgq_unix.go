@@ -222,6 +222,37 @@ func queuePath(name string) (string, error) {
 	return filepath.Join(dir, file), nil
 }
 
+// otherUsersQueue returns the file of the queue of another user that has
+// the name of own (this user's file for it), or "". Each user has a
+// namespace of queues (as each Windows session has its windows); Find looks
+// in the others' when its own has no such queue.
+func otherUsersQueue(own string) string {
+	dir, base := filepath.Dir(own), filepath.Base(own)
+	key := strings.TrimPrefix(base, queuePrefix())
+	pre := filePrefix() + "m"
+	d, err := os.Open(dir)
+	if err != nil {
+		return ""
+	}
+	ents, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return ""
+	}
+	for _, name := range ents {
+		rest, ok := strings.CutPrefix(name, pre)
+		if !ok {
+			continue
+		}
+		uid, k, ok := strings.Cut(rest, ".")
+		if !ok || k != key || uid == "" || strings.Trim(uid, "0123456789") != "" {
+			continue
+		}
+		return filepath.Join(dir, name)
+	}
+	return ""
+}
+
 // queuePrefix starts the file names of this user's queues.
 func queuePrefix() string { return fmt.Sprintf("%sm%d.", filePrefix(), os.Geteuid()) }
 
@@ -394,6 +425,14 @@ func (unixBackend) find(name string) (sender, error) {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		// Not one of this user's: another user's queue that its Security
+		// may admit us to.
+		if other := otherUsersQueue(path); other != "" {
+			path = other
+			f, err = os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, errs.New(errs.ErrNotFound, errors.New("no window of that name"))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -42,8 +41,7 @@ prints each line it receives or, with --echo, sends it back.`,
 }
 
 type sockListenOptions struct {
-	echo, verbose  bool
-	stopOnStdinEOF bool // see serveOptions.stopOnStdinEOF
+	echo, verbose bool
 }
 
 func newSockListenCmd(e *env) *cobra.Command {
@@ -71,10 +69,6 @@ sending side (or goes away) listen closes the connection.`,
 	f := cmd.Flags()
 	f.BoolVar(&o.echo, "echo", false, "send each line back to its client")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "print connections and lines on stderr")
-	f.BoolVar(&o.stopOnStdinEOF, "stop-on-stdin-eof", false, "shut down when standard input ends")
-	if err := f.MarkHidden("stop-on-stdin-eof"); err != nil {
-		panic(err) // the flag is defined just above
-	}
 	return cmd
 }
 
@@ -103,14 +97,6 @@ func sockListen(ctx context.Context, e *env, addr string, o *sockListenOptions) 
 	}
 	logf("listening on %s", shown)
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if o.stopOnStdinEOF {
-		go func() {
-			_, _ = io.Copy(io.Discard, e.stdin) // a read error means stdin is gone: stop too
-			cancel()
-		}()
-	}
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 

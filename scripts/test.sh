@@ -9,7 +9,7 @@
 #   3. the Windows tests under Wine (scripts/wine-setup.sh installs Wine and
 #      the MinGW-w64 compiler with apt-get when they are missing), with the C
 #      interop programs (*/testdata/*.c) built beforehand into
-#      $XIPC_INTEROP_BIN
+#      $XIPC_INTEROP_BIN and the example programs into $XIPC_EXAMPLES_BIN
 #
 # Every step runs even when an earlier one failed; the exit status is 0 only
 # if all passed. Usage: scripts/test.sh (also `make test`, and CI's .ci/run).
@@ -22,7 +22,7 @@ command -v go >/dev/null || { echo "test.sh: go not found (looked in PATH and /u
 failed=()
 fail() { failed+=("$1"); echo "FAILED: $1"; }
 n=0
-section() { n=$((n + 1)); printf '\n==== [%d/8] %s ====\n' "$n" "$*"; }
+section() { n=$((n + 1)); printf '\n==== [%d/9] %s ====\n' "$n" "$*"; }
 
 # apt_install PKG...: installs Debian packages (as root, or through sudo),
 # running apt-get update once.
@@ -118,6 +118,17 @@ while IFS= read -r src; do
   fi
 done < <(find . -path ./.git -prune -o -path '*/testdata/*.c' -print | sort)
 echo "$found C program(s); XIPC_INTEROP_BIN=$XIPC_INTEROP_BIN"
+
+section "Example programs for Windows (GOOS=windows go build ./examples/...)"
+# examples_test.go runs each pair in two processes; under Wine it has no go
+# command to build them with, so they are built here.
+examples_dir=$(mktemp -d "${TMPDIR:-/tmp}/xipc-examples.XXXXXX")
+export XIPC_EXAMPLES_BIN=$examples_dir
+for pkg in $(go list -f '{{if eq .Name "main"}}{{.ImportPath}}{{end}}' ./examples/...); do
+  rel=${pkg#github.com/xipc/xipc/examples/}
+  GOOS=windows go build -o "$examples_dir/$(echo "$rel" | tr / -).exe" "./examples/$rel" || fail "building examples/$rel"
+done
+echo "XIPC_EXAMPLES_BIN=$XIPC_EXAMPLES_BIN"
 
 section "Windows tests under Wine (GOOS=windows go test)"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@
 package pipe
 
 import (
+	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -42,6 +43,7 @@ func rawPeer(mode, path string) int {
 		if err != nil {
 			return 3
 		}
+		os.Stdout.WriteString("listening\n")
 		c, err := ln.Accept()
 		if err != nil {
 			return 3
@@ -105,10 +107,30 @@ func startRaw(t *testing.T, mode, path string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), rawPeerEnv+"="+mode+" "+path)
 	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if strings.HasPrefix(mode, "server-") {
+		// A server is ready once it listens, not once its socket exists.
+		line := make(chan string, 1)
+		go func() {
+			l, _ := bufio.NewReader(out).ReadString('\n')
+			line <- l
+		}()
+		select {
+		case l := <-line:
+			if l != "listening\n" {
+				t.Fatalf("raw server: %q", l)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("raw server: not listening after 30 s")
+		}
+	}
 	return cmd
 }
 
@@ -277,7 +299,6 @@ func TestHostileServer(t *testing.T) {
 	name, path := hostileName(t)
 
 	startRaw(t, "server-silent", path)
-	waitSocket(t, path)
 	start := time.Now()
 	if _, err := Dial(context.Background(), name, nil); !errors.Is(err, errs.ErrProtocol) {
 		t.Errorf("a silent server: %v; want ErrProtocol", err)
@@ -288,14 +309,12 @@ func TestHostileServer(t *testing.T) {
 	os.Remove(path)
 
 	startRaw(t, "server-garbage", path)
-	waitSocket(t, path)
 	if _, err := Dial(context.Background(), name, nil); !errors.Is(err, errs.ErrProtocol) {
 		t.Errorf("a server answering garbage: %v; want ErrProtocol", err)
 	}
 	os.Remove(path)
 
 	startRaw(t, "server-huge", path)
-	waitSocket(t, path)
 	before := heap()
 	c, err := Dial(context.Background(), name, nil)
 	if err != nil {
@@ -313,14 +332,4 @@ func TestHostileServer(t *testing.T) {
 	if grew := int64(heap()) - int64(before); grew > 8<<20 {
 		t.Errorf("the heap grew by %d bytes", grew)
 	}
-}
-
-func waitSocket(t *testing.T, path string) {
-	t.Helper()
-	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Lstat(path); err == nil {
-			return
-		}
-	}
-	t.Fatalf("no socket at %s", path)
 }

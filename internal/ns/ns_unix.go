@@ -71,7 +71,7 @@ func (c *Claim) Release() {
 
 func lockFile(path, info string) (*os.File, error) {
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
 		if err != nil {
 			if errors.Is(err, syscall.ELOOP) {
 				return nil, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is a symlink", path))
@@ -83,6 +83,11 @@ func lockFile(path, info string) (*os.File, error) {
 			if errors.Is(err, unix.EWOULDBLOCK) {
 				return nil, errs.New(errs.ErrExists, errors.New("the name is held by a live object"))
 			}
+			return nil, err
+		}
+		// Not held: a leftover, which is ours to reuse only if it is ours.
+		if err := mine(f, path); err != nil {
+			f.Close()
 			return nil, err
 		}
 		// The previous owner may have unlinked the file between our open
@@ -114,7 +119,27 @@ func removeStale(path string) error {
 	if fi.Mode().Type() != os.ModeSocket {
 		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s exists and is not a socket", path))
 	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is a socket of uid %d: its owner must remove it", path, st.Uid))
+	}
 	return os.Remove(path)
+}
+
+// mine refuses a lock file that is not a regular file of the caller's
+// (planted by another user, or left by one): never truncated or locked,
+// not even by root.
+func mine(f *os.File, path string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is not a regular file", path))
+	}
+	if int(st.Uid) != os.Geteuid() {
+		return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s belongs to uid %d: its owner must remove it", path, st.Uid))
+	}
+	return nil
 }
 
 // Protect sets the mode and group of an object's file from its security

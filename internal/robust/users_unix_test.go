@@ -5,6 +5,7 @@ package robust
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/xipc/xipc/internal/kobj"
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/ns"
 )
 
 const (
@@ -190,5 +192,57 @@ func TestLeftoverOfAnotherUser(t *testing.T) {
 			t.Errorf("%s: the other user's file was changed: %q, %v", kind, b, err)
 		}
 		os.Remove(path)
+	}
+}
+
+// TestLeftoverNamesOfAnotherUser: a lock file or a socket of another user
+// where a pipe's or a mailslot's go (a crashed server's, or planted) is
+// neither truncated, locked nor removed, even by root: Listen and Create
+// fail with ErrAccessDenied naming it.
+func TestLeftoverNamesOfAnotherUser(t *testing.T) {
+	newUserBench(t)
+	for _, kind := range []string{"pipe", "mailslot"} {
+		for _, plant := range []string{"lock", "socket"} {
+			name := uniq("leftover")
+			var key string
+			if kind == "pipe" {
+				p, _ := names.ParsePipe(name)
+				key = p.Key()
+			} else {
+				m, _ := names.ParseMailslot(name)
+				key = m.Key()
+			}
+			path, err := ns.Path(kind, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := path + ".lock"
+			if plant == "lock" {
+				err = os.WriteFile(target, []byte("theirs"), 0o666)
+			} else {
+				target = path
+				var ln *net.UnixListener
+				if ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"}); err == nil {
+					ln.SetUnlinkOnClose(false)
+					ln.Close() // a dead server's socket
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Lchown(target, nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.Lstat(target)
+			_, _, err = create(kind, name, "owner", "-")
+			if outcome(err) != "denied" || !strings.Contains(err.Error(), target) {
+				t.Errorf("%s over another user's %s: %v; want ErrAccessDenied naming %s", kind, plant, err, target)
+			}
+			after, err := os.Lstat(target)
+			if err != nil || !os.SameFile(before, after) || after.Size() != before.Size() {
+				t.Errorf("%s: another user's %s was changed or removed: %v", kind, plant, err)
+			}
+			os.Remove(target)
+		}
 	}
 }

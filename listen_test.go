@@ -56,7 +56,12 @@ func startPeer(t *testing.T, role, addr string) (*exec.Cmd, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "XIPC_TEST_PEER="+role, "XIPC_TEST_ADDR="+addr)
-	cmd.Stderr = os.Stderr
+	// Its stderr is a pipe of its own, not this process's: a peer that
+	// outlived the test (a slow kill under Wine) would otherwise keep go
+	// test waiting for output.
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +72,9 @@ func startPeer(t *testing.T, role, addr string) (*exec.Cmd, *bufio.Reader) {
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill() // it may have exited: nothing to do then
 		_ = cmd.Wait()         // its status is checked by the tests that care
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("peer's stderr:\n%s", stderr.String())
+		}
 	})
 	return cmd, bufio.NewReader(out)
 }

@@ -160,7 +160,7 @@ func sysSocket(af, typ, protocol int32) (SOCKET, error) {
 	default:
 		return 0, WSAESOCKTNOSUPPORT
 	}
-	fd, err := unix.Socket(uaf, utyp|unix.SOCK_CLOEXEC, int(protocol))
+	fd, err := socketFD(uaf, utyp, int(protocol))
 	if err != nil {
 		return 0, sockErr(&socket{}, err)
 	}
@@ -236,7 +236,7 @@ func sysAccept(s SOCKET) (SOCKET, Sockaddr, error) {
 	}
 	defer release(so)
 	for {
-		fd, sa, err := unix.Accept4(so.fd, unix.SOCK_CLOEXEC)
+		fd, sa, err := acceptFD(so.fd)
 		if err == unix.EINTR {
 			continue
 		}
@@ -297,7 +297,7 @@ func sysSend(s SOCKET, buf []byte, flags int32) (int, error) {
 		return 0, WSAEOPNOTSUPP
 	}
 	for {
-		n, err := unix.SendmsgN(so.fd, buf, nil, nil, unix.MSG_NOSIGNAL)
+		n, err := unix.SendmsgN(so.fd, buf, nil, nil, sendFlags)
 		if err == unix.EINTR {
 			continue
 		}

@@ -292,10 +292,14 @@ func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, 
 		s.deadline = deadline
 	}
 	if ctx != nil && ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { s.uc.SetReadDeadline(longAgo) })
+		fired := make(chan struct{})
+		stop := context.AfterFunc(ctx, func() { s.uc.SetReadDeadline(longAgo); close(fired) })
 		defer func() {
 			if !stop() {
-				s.deadline = longAgo // the callback ran, or is running
+				// The callback has started: wait for it to set its
+				// deadline, or it could land on the next read's.
+				<-fired
+				s.deadline = longAgo
 			}
 		}()
 	}

@@ -3,11 +3,12 @@
 // from any machine of the same NATS system. It lives in the module
 // github.com/xipc/xipc/nats so that xipc itself does not depend on NATS.
 //
-// The API mirrors msgq's (Register, Find, Get, Peek, Serve, Post, Send,
-// SendData, SendNotify) with a NATS connection as first argument; the
-// errors match the same sentinels. msgq's own types take only its local
-// backends (its backend seam is internal), so this package has its own
-// Queue, Target and Message.
+// Install(nc) makes package msgq itself go through NATS (msgq.Register,
+// msgq.Find and everything after them); msgq's behaviour suite passes that
+// way (TestConformance). The package's own API mirrors msgq's (Register,
+// Find, Get, Peek, Serve, Post, Send, SendData, SendNotify) with a NATS
+// connection as first argument, for programs that use both backends; the
+// errors match the same sentinels.
 //
 // How each call maps onto NATS:
 //
@@ -26,9 +27,13 @@
 //     xipc.msgq.<hex(name)>.send with the context's deadline: no receiver
 //     gives NATS's no-responders, reported as ErrNotFound; a context that
 //     ends gives ErrTimeout. A sent message carries its deadline, and a
-//     receiver does not deliver one whose deadline has passed, so a Send
-//     that timed out before the receiver took it is not delivered later
-//     (up to the clocks' difference between the machines).
+//     receiver does not deliver one whose deadline has passed, and a
+//     sender whose context ends withdraws its message, so a Send that
+//     ended before the receiver took it is not delivered later.
+//   - Each Get starts with a round trip to the server, so that what
+//     senders had sent before it (a sent message, a withdrawal) has
+//     arrived: sent messages come before posted ones, as locally. Across
+//     a cluster this holds up to the routes' latency.
 //   - SendData payloads go in one NATS message: up to the server's max
 //     payload (1 MiB by default) less a small header; past it SendData
 //     fails with ErrMessageTooLarge and says the limit.
@@ -42,9 +47,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -68,6 +75,8 @@ const (
 	hDeadline = "Xipc-Deadline" // unix ns; sent messages only
 	hNotify   = "Xipc-Notify"
 	hData     = "Xipc-Data" // "1": WM_COPYDATA with the body as payload
+	hPid      = "Xipc-Pid"  // the sending process (on its machine)
+	hID       = "Xipc-Id"   // a sent message's identity, for withdrawal
 )
 
 // aliveEvery is how often a waiting Send checks its receiver.
@@ -157,6 +166,7 @@ type Message struct {
 	Data   []byte
 	Sent   bool
 
+	pid  int       // the sender's process ID, on its machine
 	m    *nats.Msg // a sent message's request, for Reply
 	once sync.Once
 }
@@ -175,9 +185,12 @@ func (m *Message) Reply(result uintptr) error {
 
 func decode(m *nats.Msg, sent bool) (*Message, bool) {
 	u := func(k string) uint64 { v, _ := strconv.ParseUint(m.Header.Get(k), 10, 64); return v }
-	msg := &Message{Msg: uint32(u(hMsg)), WParam: uintptr(u(hW)), LParam: uintptr(u(hL)), Sent: sent}
+	msg := &Message{Msg: uint32(u(hMsg)), WParam: uintptr(u(hW)), LParam: uintptr(u(hL)), Sent: sent, pid: int(u(hPid))}
 	if m.Header.Get(hData) == "1" {
 		msg.Data = m.Data
+		if msg.Data == nil {
+			msg.Data = []byte{}
+		}
 	}
 	if sent {
 		msg.m = m
@@ -203,6 +216,10 @@ type Queue struct {
 
 	postedCh chan *nats.Msg // the fetcher's next posted message
 	fetched  chan struct{}  // closed when the fetcher has stopped
+
+	withdrawCh chan *nats.Msg // ids of sends whose senders gave up
+	withdrawn  map[string]struct{}
+	wring      []string // withdrawn ids, oldest first, to bound the map
 
 	mu     sync.Mutex // one Get at a time; guards held
 	held   []*Message // posted messages taken but passed over by a filter
@@ -231,7 +248,8 @@ func Register(nc *nats.Conn, name string) (*Queue, error) {
 		return nil, opErr("register", name, natsErr(err))
 	}
 	q := &Queue{name: name, nc: nc, js: js, sent: make(chan *nats.Msg, sentLimit), done: make(chan struct{}),
-		postedCh: make(chan *nats.Msg), fetched: make(chan struct{})}
+		postedCh: make(chan *nats.Msg), fetched: make(chan struct{}),
+		withdrawCh: make(chan *nats.Msg, sentLimit), withdrawn: map[string]struct{}{}}
 	fail := func(err error) (*Queue, error) {
 		q.unsubscribe()
 		return nil, opErr("register", name, natsErr(err))
@@ -254,6 +272,11 @@ func Register(nc *nats.Conn, name string) (*Queue, error) {
 		return fail(err)
 	}
 	q.subs = append(q.subs, s)
+	wd, err := nc.ChanSubscribe("xipc.msgq."+tok+".withdraw", q.withdrawCh)
+	if err != nil {
+		return fail(err)
+	}
+	q.subs = append(q.subs, wd)
 	f, err := nc.Subscribe("xipc.msgq."+tok+".find", func(m *nats.Msg) { m.Respond(nil) })
 	if err != nil {
 		return fail(err)
@@ -300,9 +323,14 @@ func (q *Queue) Peek(filterMin, filterMax uint32, remove bool) (*Message, error)
 // that arrives ends it at once.
 const fetchWait = time.Second
 
-// fetcher takes posted messages from the stream, one at a time, and hands
-// them to Get through q.postedCh; Get acknowledges them, which removes
-// them from the stream (a work queue).
+// fetchBatch is how many posted messages one fetch may bring. They stay
+// unacknowledged, and so counted by the stream's quota, until Get takes
+// them (the consumer's ack wait is a day, so none is redelivered).
+const fetchBatch = 64
+
+// fetcher takes posted messages from the stream and hands them to Get one
+// at a time through q.postedCh; Get acknowledges them, which removes them
+// from the stream (a work queue).
 func (q *Queue) fetcher() {
 	defer close(q.fetched)
 	for {
@@ -311,7 +339,7 @@ func (q *Queue) fetcher() {
 			return
 		default:
 		}
-		msgs, err := q.posted.Fetch(1, nats.MaxWait(fetchWait))
+		msgs, err := q.posted.Fetch(fetchBatch, nats.MaxWait(fetchWait))
 		for _, m := range msgs {
 			// Not acknowledged yet: until Get takes it, it still counts
 			// in the stream, so the quota stays exact.
@@ -334,6 +362,14 @@ func (q *Queue) fetcher() {
 func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*Message, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	// A round trip to the server first: what senders had sent before this
+	// call (a sent message, a withdrawal) is then in our channels, so sent
+	// messages come before posted ones and a withdrawn one is not
+	// delivered, as with a local queue.
+	if err := q.nc.Flush(); err != nil && q.nc.IsClosed() {
+		return nil, natsErr(err)
+	} // while the client reconnects, the order is best effort
+
 	for {
 		select {
 		case <-q.done:
@@ -349,7 +385,7 @@ func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*M
 		// Sent messages first, whatever the filter.
 		select {
 		case m := <-q.sent:
-			if msg, ok := decode(m, true); ok {
+			if msg, ok := q.decodeSent(m); ok {
 				return msg, nil
 			}
 			continue
@@ -382,7 +418,7 @@ func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*M
 		}
 		select {
 		case m := <-q.sent:
-			if msg, ok := decode(m, true); ok {
+			if msg, ok := q.decodeSent(m); ok {
 				return msg, nil
 			}
 		case m := <-posted:
@@ -393,6 +429,34 @@ func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*M
 		case <-ctx.Done():
 		}
 	}
+}
+
+// decodeSent decodes a sent message, unless its sender has withdrawn it.
+func (q *Queue) decodeSent(m *nats.Msg) (*Message, bool) {
+	for {
+		select {
+		case w := <-q.withdrawCh:
+			id := string(w.Data)
+			if _, ok := q.withdrawn[id]; !ok {
+				q.withdrawn[id] = struct{}{}
+				q.wring = append(q.wring, id)
+				if len(q.wring) > sentLimit {
+					delete(q.withdrawn, q.wring[0])
+					q.wring = q.wring[1:]
+				}
+			}
+			continue
+		default:
+		}
+		break
+	}
+	if id := m.Header.Get(hID); id != "" {
+		if _, ok := q.withdrawn[id]; ok {
+			delete(q.withdrawn, id)
+			return nil, false
+		}
+	}
+	return decode(m, true)
 }
 
 // Serve runs a message loop like msgq.Queue.Serve.
@@ -433,10 +497,11 @@ func (q *Queue) Close() error {
 
 // Target is a sender's handle on a queue found by name.
 type Target struct {
-	name string
-	tok  string
-	nc   *nats.Conn
-	js   nats.JetStreamContext
+	name   string
+	tok    string
+	nc     *nats.Conn
+	js     nats.JetStreamContext
+	closed atomic.Bool
 }
 
 // Find finds the queue name anywhere in the NATS system; none gives
@@ -470,6 +535,7 @@ func header(msg uint32, w, l uintptr) nats.Header {
 	h.Set(hMsg, strconv.FormatUint(uint64(msg), 10))
 	h.Set(hW, strconv.FormatUint(uint64(w), 10))
 	h.Set(hL, strconv.FormatUint(uint64(l), 10))
+	h.Set(hPid, pidString)
 	return h
 }
 
@@ -477,6 +543,9 @@ func header(msg uint32, w, l uintptr) nats.Header {
 // has acknowledged it. A full queue gives ErrQuota, a queue that is gone
 // ErrNotFound; WM_COPYDATA cannot be posted.
 func (t *Target) Post(msg uint32, wParam, lParam uintptr) error {
+	if t.closed.Load() {
+		return opErr("post", t.name, xipc.ErrClosed)
+	}
 	if msg == msgq.WM_COPYDATA {
 		return opErr("post", t.name, fmt.Errorf("%w: WM_COPYDATA can only be sent", xipc.ErrInvalidParameter))
 	}
@@ -488,6 +557,9 @@ func (t *Target) Post(msg uint32, wParam, lParam uintptr) error {
 }
 
 func (t *Target) send(ctx context.Context, op string, msg uint32, w, l uintptr, data []byte, notify bool) (uintptr, error) {
+	if t.closed.Load() {
+		return 0, opErr(op, t.name, xipc.ErrClosed)
+	}
 	h := header(msg, w, l)
 	if data != nil {
 		h.Set(hData, "1")
@@ -504,8 +576,13 @@ func (t *Target) send(ctx context.Context, op string, msg uint32, w, l uintptr, 
 		if err := t.alive(); err != nil {
 			return 0, opErr(op, t.name, err)
 		}
-		return 0, opErr(op, t.name, natsErr(t.nc.PublishMsg(m)))
+		if err := t.nc.PublishMsg(m); err != nil {
+			return 0, opErr(op, t.name, natsErr(err))
+		}
+		return 0, opErr(op, t.name, natsErr(t.nc.Flush()))
 	}
+	id := strconv.FormatUint(rand.Uint64(), 36)
+	h.Set(hID, id)
 	if err := ctx.Err(); err != nil {
 		return 0, opErr(op, t.name, natsErr(err))
 	}
@@ -539,6 +616,10 @@ func (t *Target) send(ctx context.Context, op string, msg uint32, w, l uintptr, 
 	if err != nil {
 		if errors.Is(context.Cause(rctx), errGone) {
 			err = errGone
+		} else {
+			// Withdraw it: a receiver that has not taken it yet drops it.
+			t.nc.Publish("xipc.msgq."+t.tok+".withdraw", []byte(id))
+			t.nc.Flush()
 		}
 		return 0, opErr(op, t.name, natsErr(err))
 	}
@@ -575,5 +656,11 @@ func (t *Target) SendNotify(msg uint32, wParam, lParam uintptr) error {
 	return err
 }
 
-// Close releases the target.
-func (t *Target) Close() error { return nil }
+// Close releases the target; a second Close, and later calls, give
+// ErrClosed.
+func (t *Target) Close() error {
+	if !t.closed.CompareAndSwap(false, true) {
+		return opErr("close", t.name, xipc.ErrClosed)
+	}
+	return nil
+}

@@ -17,9 +17,15 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/xipc/xipc"
+	"github.com/xipc/xipc/internal/conformance"
 	"github.com/xipc/xipc/msgq"
 	"github.com/xipc/xipc/nats/natsmsgq"
 )
+
+// maxPayload is the test servers' max payload: msgq's suite sends 16 MiB.
+// Their clients' pending limit (MaxPending) is well above it, so that a
+// message of the max payload does not make a slow consumer.
+const maxPayload = 32 << 20
 
 const envPoster = "XIPC_NATSMSGQ_POSTER" // URL, in a poster process
 
@@ -29,6 +35,8 @@ func TestMain(m *testing.M) {
 	if url := os.Getenv(envPoster); url != "" {
 		os.Exit(poster(url))
 	}
+	installForPeer()
+	conformance.RunPeerIfAsked()
 	goleak.VerifyTestMain(m)
 }
 
@@ -76,7 +84,7 @@ func startServers(t *testing.T, n int) []*server.Server {
 	}
 	for i := range n {
 		o := &server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-			ServerName: fmt.Sprint("n", i), JetStream: true, StoreDir: t.TempDir()}
+			ServerName: fmt.Sprint("n", i), JetStream: true, StoreDir: t.TempDir(), MaxPayload: maxPayload, MaxPending: 8 * maxPayload}
 		if n > 1 {
 			o.Cluster = server.ClusterOpts{Name: "xipc", Host: "127.0.0.1", Port: ports[i]}
 			o.Routes = server.RoutesFromStr(routes[:len(routes)-1])

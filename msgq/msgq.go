@@ -36,6 +36,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // Message numbers with a meaning of their own (winuser.h).
@@ -153,7 +154,9 @@ type (
 	// backend creates and finds queues.
 	backend interface {
 		register(name string, opts *Options) (receiver, error)
-		find(name string) (sender, error)
+		// find finds the queue name, refusing one whose owner trust
+		// does not trust.
+		find(name string, trust owner.Trust) (sender, error)
 	}
 	// receiver is the registering side of one queue.
 	receiver interface {
@@ -279,13 +282,40 @@ type Target struct {
 	name string
 }
 
+// Owner names the users whose queues a sender trusts besides its own user
+// and the administrators (root; SYSTEM and Administrators on Windows), who
+// are always trusted (see docs/security.md). The zero value adds no one.
+type Owner struct {
+	// User is one more trusted user: a user name or numeric uid on Unix, a
+	// user name or SID string on Windows.
+	User string
+	// AnyUser trusts every user: the owner check is off, as in plain Win32.
+	AnyUser bool
+}
+
 // Find finds the queue name (FindWindowEx(HWND_MESSAGE, …) and then
 // FindWindow, on Windows); no live queue of that name gives ErrNotFound.
-func Find(name string) (*Target, error) {
+// A queue registered by a user other than the caller's own, the
+// administrators and those the owners name fails with ErrAccessDenied
+// naming its owner, so that a user who took the name first does not
+// receive the caller's messages: on Unix the owner of the queue's file, on
+// Windows the user of the window's process. An unknown user in owners is
+// ErrInvalidParameter.
+func Find(name string, owners ...Owner) (*Target, error) {
 	if err := checkName(name); err != nil {
 		return nil, errs.Op("find", kind, name, err)
 	}
-	s, err := currentBackend().find(name)
+	any := false
+	var users []string
+	for _, o := range owners {
+		any = any || o.AnyUser
+		users = append(users, o.User)
+	}
+	trust, err := owner.New(any, users...)
+	if err != nil {
+		return nil, errs.Op("find", kind, name, err)
+	}
+	s, err := currentBackend().find(name, trust)
 	if err != nil {
 		return nil, errs.Op("find", kind, name, errs.FromSys(err))
 	}

@@ -61,13 +61,15 @@ import (
 	"github.com/xipc/xipc/internal/futex"
 	"github.com/xipc/xipc/internal/names"
 	"github.com/xipc/xipc/internal/ns"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 const (
 	magic   = 0x7871_6d71 // "xqmq"
-	version = 1
+	version = 2           // 2: the header holds the file's name (nameOff)
 
 	headerSize   = 4096
+	nameOff      = 1024 // in the header: the queue file's base name, 2-byte length first
 	postSize     = 32
 	ringOff      = headerSize
 	ringBytes    = (Quota*postSize + 4095) &^ 4095
@@ -172,6 +174,19 @@ func (m *mapping) payloadPath(i int, gen uint32) string {
 	return fmt.Sprintf("%s+d%d.%d", m.path, i, gen)
 }
 
+// setName records base, the name of the queue's file, in the header.
+func (m *mapping) setName(base string) {
+	binary.LittleEndian.PutUint16(m.mem[nameOff:], uint16(len(base)))
+	copy(m.mem[nameOff+2:headerSize], base)
+}
+
+// named reports whether the header holds base: the file was registered
+// under this name, and is not another queue's file linked here.
+func (m *mapping) named(base string) bool {
+	n := int(binary.LittleEndian.Uint16(m.mem[nameOff:]))
+	return nameOff+2+n <= headerSize && string(m.mem[nameOff+2:nameOff+2+n]) == base
+}
+
 var pid = os.Getpid()
 
 type unixBackend struct{}
@@ -222,35 +237,36 @@ func queuePath(name string) (string, error) {
 	return filepath.Join(dir, file), nil
 }
 
-// otherUsersQueue returns the file of the queue of another user that has
-// the name of own (this user's file for it), or "". Each user has a
-// namespace of queues (as each Windows session has its windows); Find looks
-// in the others' when its own has no such queue.
-func otherUsersQueue(own string) string {
+// otherUsersQueues returns the files of the queues of other users that
+// have the name of own (this user's file for it). Each user has a
+// namespace of queues (as each Windows session has its windows); Find
+// looks in the others' when its own has no live queue of that name.
+func otherUsersQueues(own string) []string {
 	dir, base := filepath.Dir(own), filepath.Base(own)
 	key := strings.TrimPrefix(base, queuePrefix())
 	pre := filePrefix() + "m"
 	d, err := os.Open(dir)
 	if err != nil {
-		return ""
+		return nil
 	}
 	ents, err := d.Readdirnames(-1)
 	d.Close()
 	if err != nil {
-		return ""
+		return nil
 	}
+	var found []string
 	for _, name := range ents {
 		rest, ok := strings.CutPrefix(name, pre)
 		if !ok {
 			continue
 		}
 		uid, k, ok := strings.Cut(rest, ".")
-		if !ok || k != key || uid == "" || strings.Trim(uid, "0123456789") != "" {
+		if !ok || k != key || uid == "" || strings.Trim(uid, "0123456789") != "" || name == base {
 			continue
 		}
-		return filepath.Join(dir, name)
+		found = append(found, filepath.Join(dir, name))
 	}
-	return ""
+	return found
 }
 
 // queuePrefix starts the file names of this user's queues.
@@ -332,6 +348,7 @@ func (unixBackend) register(name string, opts *Options) (receiver, error) {
 	q.m.h = (*header)(unsafe.Pointer(&q.m.mem[0]))
 	h := q.m.h
 	h.pid, h.version = uint32(pid), version
+	q.m.setName(filepath.Base(path))
 	atomic.StoreUint32(&h.magic, magic)
 	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		return fail(err)
@@ -364,7 +381,9 @@ func (unixBackend) register(name string, opts *Options) (receiver, error) {
 // gone, and half-made queues older than a minute. Side files are named
 // QUEUE+d<slot>.<gen> and QUEUE+n<random>: '+' is escaped in queue names,
 // so no queue's file looks like one. Best effort: Register and Find also
-// replace or ignore a stale file of their own name.
+// replace or ignore a stale file of their own name. A file of another user
+// (planted under this user's prefix, or a payload a sender of another user
+// left) is never removed, not even by root.
 func sweep(dir string) {
 	prefix := queuePrefix()
 	d, err := os.Open(dir)
@@ -381,6 +400,10 @@ func sweep(dir string) {
 			continue
 		}
 		path := filepath.Join(dir, name)
+		fi, err := os.Lstat(path)
+		if err != nil || !fi.Mode().IsRegular() || !mine(fi) {
+			continue
+		}
 		queue, side, isSide := strings.Cut(name, "+")
 		switch {
 		case isSide && strings.HasPrefix(side, "d"):
@@ -388,20 +411,52 @@ func sweep(dir string) {
 				os.Remove(path)
 			}
 		case isSide && strings.HasPrefix(side, "n"):
-			if fi, err := os.Lstat(path); err == nil && time.Since(fi.ModTime()) > time.Minute {
+			if time.Since(fi.ModTime()) > time.Minute {
 				removeStale(path) //nolint:errcheck // best effort
 			}
 		case !isSide:
-			if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == mappingBytes {
+			if fi.Size() == mappingBytes {
 				removeStale(path) //nolint:errcheck // best effort
 			}
 		}
 	}
 }
 
-// removeStale removes the queue file at path if no receiver holds it.
+// mine reports whether the file fi is this user's.
+func mine(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) == os.Geteuid()
+}
+
+// openQueueFile opens the file at path without following a symlink or
+// blocking on a FIFO, and returns it with its fstat (so no path can be
+// swapped under the checks that follow). A symlink or a file that is not a
+// regular one is ErrAccessDenied naming path.
+func openQueueFile(path string, flag int) (*os.File, *unix.Stat_t, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, nil, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is a symlink", path))
+		}
+		return nil, nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		f.Close()
+		return nil, nil, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is not a regular file", path))
+	}
+	return f, &st, nil
+}
+
+// removeStale removes the queue file at path if no receiver holds it. A
+// file of another user is neither locked nor removed, not even by root
+// (its owner might still hold it): ErrAccessDenied naming it.
 func removeStale(path string) (bool, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	f, st, err := openQueueFile(path, os.O_RDONLY)
 	if errors.Is(err, os.ErrNotExist) {
 		return true, nil
 	}
@@ -409,39 +464,65 @@ func removeStale(path string) (bool, error) {
 		return false, errs.FromSys(err)
 	}
 	defer f.Close()
+	if int(st.Uid) != os.Geteuid() {
+		return false, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s belongs to %s: its owner must remove it", path, owner.UserName(int(st.Uid))))
+	}
 	if flock(f, unix.LOCK_EX|unix.LOCK_NB) != nil {
 		return false, nil
 	}
-	var a, b unix.Stat_t
-	if unix.Fstat(int(f.Fd()), &a) == nil && unix.Stat(path, &b) == nil && a.Ino == b.Ino && a.Dev == b.Dev {
+	var b unix.Stat_t
+	if unix.Stat(path, &b) == nil && st.Ino == b.Ino && st.Dev == b.Dev {
 		os.Remove(path)
 	}
 	return true, nil
 }
 
-func (unixBackend) find(name string) (sender, error) {
+// find tries this user's file of the queue, then other users' of that
+// name: the first live one whose owner trust trusts is the queue. When
+// none is, the first refusal (an untrusted owner, a mode that shuts the
+// caller out) is the error, else ErrNotFound.
+func (unixBackend) find(name string, trust owner.Trust) (sender, error) {
 	path, err := queuePath(name)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		// Not one of this user's: another user's queue that its Security
-		// may admit us to.
-		if other := otherUsersQueue(path); other != "" {
-			path = other
-			f, err = os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	var refused error
+	for _, p := range append([]string{path}, otherUsersQueues(path)...) {
+		s, err := findAt(p, trust)
+		if err == nil {
+			return s, nil
+		}
+		if refused == nil && !errors.Is(err, errs.ErrNotFound) {
+			refused = err
 		}
 	}
+	if refused != nil {
+		return nil, refused
+	}
+	return nil, errs.New(errs.ErrNotFound, errors.New("no live window of that name"))
+}
+
+// findAt opens the queue file at path as a sender. The owner check is on
+// the open file (fstat), so the path cannot be swapped after it. A hard
+// link cannot fool it: a link has the owner of its file, and a link of a
+// trusted user's queue under another name fails the header's name check.
+func findAt(path string, trust owner.Trust) (sender, error) {
+	f, st, err := openQueueFile(path, os.O_RDWR)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, errs.New(errs.ErrNotFound, errors.New("no window of that name"))
 		}
 		return nil, errs.FromSys(err)
 	}
+	if err := trust.CheckUID(int(st.Uid), "the queue's file "+path); err != nil {
+		f.Close()
+		return nil, err
+	}
 	if !receiverAlive(f) {
 		f.Close()
-		removeStale(path) //nolint:errcheck // best effort: a dead receiver's leftover goes
+		if int(st.Uid) == os.Geteuid() {
+			removeStale(path) //nolint:errcheck // best effort: a dead receiver's leftover goes
+		}
 		return nil, errs.New(errs.ErrNotFound, errors.New("no live window of that name"))
 	}
 	mem, err := mapFile(f)
@@ -454,6 +535,11 @@ func (unixBackend) find(name string) (sender, error) {
 		s.m.unmap()
 		f.Close()
 		return nil, errs.New(errs.ErrNotFound, errors.New("not a message queue of this version"))
+	}
+	if !s.m.named(filepath.Base(path)) {
+		s.m.unmap()
+		f.Close()
+		return nil, errs.New(errs.ErrAccessDenied, fmt.Errorf("%s is a link to the file of another queue", path))
 	}
 	return s, nil
 }
@@ -972,13 +1058,19 @@ func (q *unixReceiver) sent(i int) (*Message, error) {
 	return m, nil
 }
 
+// readPayload reads and removes the payload file at path, which must be a
+// regular file of size bytes (a sender states the size in shared memory:
+// the file's own bounds what is allocated).
 func readPayload(path string, size uint64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, st, err := openQueueFile(path, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
 	defer os.Remove(path)
 	defer f.Close()
+	if st.Size < 0 || uint64(st.Size) != size {
+		return nil, errs.New(errs.ErrInvalidParameter, fmt.Errorf("%s holds %d bytes, not %d", path, st.Size, size))
+	}
 	b := make([]byte, size)
 	if _, err := io.ReadFull(f, b); err != nil {
 		return nil, err

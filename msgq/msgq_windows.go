@@ -53,6 +53,7 @@ import (
 	"golang.org/x/sys/windows"
 
 	"github.com/xipc/xipc/internal/errs"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 const (
@@ -439,12 +440,60 @@ type winSender struct {
 	closed bool
 }
 
-func (winBackend) find(name string) (sender, error) {
-	h, err := findTitled(name)
-	if err != nil {
-		return nil, err
+// maxSameTitle bounds how many windows of one title Find looks at.
+const maxSameTitle = 64
+
+// find finds the first window titled name, message-only ones first, whose
+// process runs as a user trust trusts. Windows have no owner of their own:
+// the user is the one of the process that created the window
+// (GetWindowThreadProcessId, then that process's token, as pipe's
+// checkServer). A process whose token cannot be read (another user's,
+// usually) is not trusted: that is ErrAccessDenied, unless trust is Any.
+func (winBackend) find(name string, trust owner.Trust) (sender, error) {
+	if trust.Any() {
+		h, err := findTitled(name)
+		if err != nil {
+			return nil, err
+		}
+		return &winSender{hwnd: h}, nil
 	}
-	return &winSender{hwnd: h}, nil
+	title, err := windows.UTF16PtrFromString(name)
+	if err != nil {
+		return nil, errs.New(errs.ErrInvalidName, err)
+	}
+	var refused error
+	for _, parent := range []windows.HWND{hwndMessage, 0} {
+		var h windows.HWND
+		for range maxSameTitle {
+			if h, err = findWindowEx(parent, h, nil, title); err != nil || h == 0 {
+				break
+			}
+			err := checkWindow(h, trust)
+			if err == nil {
+				return &winSender{hwnd: h}, nil
+			}
+			if refused == nil && !errors.Is(err, errs.ErrNotFound) {
+				refused = err
+			}
+		}
+	}
+	if refused != nil {
+		return nil, refused
+	}
+	return nil, errs.New(errs.ErrNotFound, errors.New("no window of that name"))
+}
+
+// checkWindow checks the user of the process of the window h.
+func checkWindow(h windows.HWND, trust owner.Trust) error {
+	var pid uint32
+	if _, err := windows.GetWindowThreadProcessId(h, &pid); err != nil || pid == 0 {
+		return errs.New(errs.ErrNotFound, errors.New("the window is gone"))
+	}
+	what := fmt.Sprintf("the window's process (pid %d)", pid)
+	if ok, err := trust.CheckProcess(pid, what); ok {
+		return err
+	}
+	return errs.New(errs.ErrAccessDenied, fmt.Errorf("%s cannot be inspected, so its user is unknown: another user's process? (Owner{AnyUser: true} turns the check off)", what))
 }
 
 func (s *winSender) check() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/xipc/xipc/internal/msgqseam"
+	"github.com/xipc/xipc/internal/owner"
 )
 
 // currentBackend is the transport of Register and Find: the one set
@@ -25,7 +26,9 @@ func (s seamBackend) register(name string, _ *Options) (receiver, error) {
 	return seamReceiver{r}, nil
 }
 
-func (s seamBackend) find(name string) (sender, error) {
+// find leaves the owner check to the backend: a remote queue has no local
+// owner (the NATS backend's security is the server's accounts).
+func (s seamBackend) find(name string, _ owner.Trust) (sender, error) {
 	t, err := s.b.Find(name)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ import (
 // socketPair returns a message-mode sysConn and the raw socket feeding it.
 func socketPair(t testing.TB) (*sysConn, *net.UnixConn) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0) // no SOCK_CLOEXEC on macOS; the fds are closed below
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,13 +83,39 @@ func testCreds(t testing.TB) *Creds {
 	t.Helper()
 	// A throwaway CA and client, written the way `xipc gateway certs` does,
 	// without importing the gateway (it imports this package).
-	dir := t.TempDir()
+	dir := tempDir(t)
 	writeTestCreds(t, dir)
 	c, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// tempDir is t.TempDir, removed file by file: os.RemoveAll, which
+// t.TempDir's cleanup uses, fails under Wine 8 ("unlinkat: Invalid
+// function") while os.Remove works.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "xipc-link")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var paths []string
+		filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+			if err == nil {
+				paths = append(paths, p)
+			}
+			return nil
+		})
+		for i := len(paths) - 1; i >= 0; i-- {
+			if err := os.Remove(paths[i]); err != nil {
+				t.Errorf("removing %s: %v", paths[i], err)
+			}
+		}
+	})
+	return dir
 }
 
 func TestDatagram(t *testing.T) {

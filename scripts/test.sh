@@ -40,7 +40,7 @@ apt_install() {
 wine_exec=
 interop_dir=
 cleanup() {
-  # Wine's server stays a few seconds after its last program: wait for it to
+  # Wine's server stays up to 60 s after its last program (-p60 below): wait for it to
   # go, so that the script leaves nothing running. Not -k: another user of
   # the same prefix may still be running programs.
   if [ -n "$wine_exec" ]; then

@@ -3,19 +3,33 @@
 // and client stay out of xipc's own dependencies; `xipc bench` finds it in
 // PATH or through --nats-peer.
 //
-// It starts an embedded NATS server on 127.0.0.1 (a random port) and a
-// responder process (itself again) that answers requests, and then
-// measures request-reply round trips between itself and the responder, as
-// the bench asks on stdin. The protocol, one line each way:
+// It starts an embedded NATS server with JetStream on 127.0.0.1 (a random
+// port, its store in a temporary directory) and a responder process
+// (itself again) that answers requests, and then measures between itself
+// and the responder, as the bench asks on stdin. The protocol, one line
+// each way:
 //
 //	xipc-natspeer → bench: ready
 //	bench → xipc-natspeer: {"op":"rtt","reply":false,"size":64,"duration_ns":400000000}
 //	xipc-natspeer → bench: {"ops":N,"elapsed_ns":E,"lat_sum_ns":S,"lat_ns":[...]}
 //
-// "reply": true asks for 8-byte replies (like msgq SendData's result)
-// instead of echoes of the request. lat_ns is a uniform sample of at most
-// 100,000 round-trip times; "error" says what failed. Closing stdin stops
-// it, the responder and the server.
+// The ops:
+//
+//   - "rtt": NATS request-reply round trips (plain nats.go Request).
+//     "reply": true asks for 8-byte replies (like msgq SendData's result)
+//     instead of echoes of the request.
+//   - "send", "senddata", "post": msgq through the NATS backend
+//     (nats/natsmsgq). The responder has registered the queue
+//     "xipc-bench" with natsmsgq.Register and serves it; this process finds
+//     it with natsmsgq.Find and measures Target.Send (no payload; size
+//     is ignored), Target.SendData of size bytes, or Target.Post
+//     throughput. A post that meets the queue's quota (ErrQuota) waits
+//     20 µs and tries again; after the posts it Sends a count request until
+//     the receiver has counted every post, so ops counts posts delivered
+//     and elapsed includes that wait (post has no lat_ns).
+//
+// lat_ns is a uniform sample of at most 100,000 round-trip times; "error"
+// says what failed. Closing stdin stops it, the responder and the server.
 //
 //	cd nats && go build -o ~/bin/ ./cmd/xipc-natspeer
 //	xipc bench msg --nats-peer ~/bin/xipc-natspeer
@@ -23,6 +37,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,16 +49,32 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/xipc/xipc"
+	"github.com/xipc/xipc/msgq"
+	"github.com/xipc/xipc/nats/natsmsgq"
 )
 
 const (
 	responderEnv = "XIPC_NATSPEER_RESPONDER" // the server's URL, in the responder process
 	subjEcho     = "xipc.bench.echo"
 	subjReply    = "xipc.bench.reply"
+	queueName    = "xipc-bench" // the natsmsgq queue of the send, senddata and post ops
 	maxPayload   = 64 << 20
 	maxSamples   = 100000
 	timeout      = 10 * time.Second
 )
+
+// The messages of the msgq ops, as internal/bench's msgq cases use them.
+const (
+	wmEcho  = msgq.WM_APP + 1 // Send: the receiver returns WParam
+	wmData  = msgq.WM_APP + 2 // Post: the receiver counts it
+	wmCount = msgq.WM_APP + 3 // Send: the receiver returns its count of wmData
+)
+
+// replySize is the result SendData's receiver returns (8, as the bench's
+// other transports answer 8 bytes).
+const replySize = 8
 
 func main() {
 	var err error
@@ -74,7 +105,13 @@ type result struct {
 }
 
 func run() error {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true, MaxPayload: maxPayload})
+	dir, err := os.MkdirTemp("", "xipc-natspeer-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, NoLog: true, NoSigs: true,
+		MaxPayload: maxPayload, MaxPending: 4 * maxPayload, JetStream: true, StoreDir: dir})
 	if err != nil {
 		return err
 	}
@@ -86,16 +123,21 @@ func run() error {
 	if !s.ReadyForConnections(timeout) {
 		return errors.New("the NATS server did not start")
 	}
-	resp, err := startResponder(s.ClientURL())
-	if err != nil {
-		return err
-	}
-	defer resp.stop()
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
+	if err := natsmsgq.EnsureStream(nc, 1); err != nil {
+		return err
+	}
+	resp, err := startResponder(s.ClientURL())
+	if err != nil {
+		return err
+	}
+	defer resp.stop()
+	m := &meter{nc: nc}
+	defer m.close()
 	fmt.Println("ready")
 	in := bufio.NewScanner(os.Stdin)
 	out := json.NewEncoder(os.Stdout)
@@ -104,10 +146,19 @@ func run() error {
 		var res result
 		if err := json.Unmarshal(in.Bytes(), &req); err != nil {
 			res.Error = err.Error()
-		} else if req.Op != "rtt" || req.Size < 1 || req.Size > maxPayload {
+		} else if req.Size < 1 || req.Size > maxPayload || req.DurationNS < 0 {
 			res.Error = fmt.Sprintf("bad request %s", in.Bytes())
 		} else {
-			res = measure(nc, req)
+			switch req.Op {
+			case "rtt":
+				res = m.rtt(req)
+			case "send", "senddata":
+				res = m.send(req)
+			case "post":
+				res = m.post(req)
+			default:
+				res.Error = fmt.Sprintf("bad request %s: unknown op", in.Bytes())
+			}
 		}
 		if err := out.Encode(&res); err != nil {
 			return err
@@ -116,13 +167,78 @@ func run() error {
 	return in.Err()
 }
 
-// measure runs request-reply round trips for the request's duration.
-func measure(nc *nats.Conn, req request) result {
+// meter runs the measurements; its msgq target is found at the first msgq
+// op and kept.
+type meter struct {
+	nc *nats.Conn
+	t  *natsmsgq.Target
+
+	posted, acked uintptr // posts sent, and counted by the receiver at the last count
+}
+
+func (m *meter) target() (*natsmsgq.Target, error) {
+	if m.t == nil {
+		t, err := natsmsgq.Find(m.nc, queueName)
+		if err != nil {
+			return nil, err
+		}
+		m.t = t
+	}
+	return m.t, nil
+}
+
+func (m *meter) close() {
+	if m.t != nil {
+		m.t.Close()
+	}
+}
+
+// rtt runs NATS request-reply round trips for the request's duration.
+func (m *meter) rtt(req request) result {
 	subj, want := subjEcho, req.Size
 	if req.Reply {
 		subj, want = subjReply, 8
 	}
 	msg := make([]byte, req.Size)
+	return roundTrips(req, func() error {
+		r, err := m.nc.Request(subj, msg, timeout)
+		if err == nil && len(r.Data) != want {
+			err = fmt.Errorf("reply of %d bytes, want %d", len(r.Data), want)
+		}
+		return err
+	})
+}
+
+// send runs natsmsgq Send (op "send") or SendData (op "senddata") round
+// trips for the request's duration.
+func (m *meter) send(req request) result {
+	t, err := m.target()
+	if err != nil {
+		return result{Error: err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.DurationNS)+timeout)
+	defer cancel()
+	if req.Op == "send" {
+		return roundTrips(req, func() error {
+			r, err := t.Send(ctx, wmEcho, 64, 0)
+			if err == nil && r != 64 {
+				err = fmt.Errorf("Send returned %d, want 64", r)
+			}
+			return err
+		})
+	}
+	data := make([]byte, req.Size)
+	return roundTrips(req, func() error {
+		r, err := t.SendData(ctx, 0, data)
+		if err == nil && r != replySize {
+			err = fmt.Errorf("SendData returned %d, want %d", r, replySize)
+		}
+		return err
+	})
+}
+
+// roundTrips calls rt for the request's duration and times each call.
+func roundTrips(req request, rt func() error) result {
 	var res result
 	var seen uint64
 	rng := uint64(0x9e3779b97f4a7c15)
@@ -133,11 +249,7 @@ func measure(nc *nats.Conn, req request) result {
 		if !t0.Before(deadline) {
 			break
 		}
-		m, err := nc.Request(subj, msg, timeout)
-		if err == nil && len(m.Data) != want {
-			err = fmt.Errorf("reply of %d bytes, want %d", len(m.Data), want)
-		}
-		if err != nil {
+		if err := rt(); err != nil {
 			res.Error = err.Error()
 			break
 		}
@@ -156,6 +268,49 @@ func measure(nc *nats.Conn, req request) result {
 				res.LatNS[j] = float64(lat.Nanoseconds())
 			}
 		}
+	}
+	res.ElapsedNS = time.Since(start).Nanoseconds()
+	return res
+}
+
+// post posts for the request's duration, then asks the receiver's count
+// (a Send, which overtakes posts) until it covers every post: ops is the
+// posts delivered, elapsed includes the wait for the last of them.
+func (m *meter) post(req request) result {
+	t, err := m.target()
+	if err != nil {
+		return result{Error: err.Error()}
+	}
+	var res result
+	start := time.Now()
+	deadline := start.Add(time.Duration(req.DurationNS))
+	for time.Now().Before(deadline) {
+		err := t.Post(wmData, 0, 0)
+		if errors.Is(err, xipc.ErrQuota) {
+			// The queue holds msgq.Quota messages: let the receiver catch up.
+			time.Sleep(20 * time.Microsecond)
+			continue
+		}
+		if err != nil {
+			res.Error = err.Error()
+			return res
+		}
+		m.posted++
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*timeout)
+	defer cancel()
+	for {
+		n, err := t.Send(ctx, wmCount, 0, 0)
+		if err != nil {
+			res.Error = fmt.Sprintf("the count: %v", err)
+			return res
+		}
+		if n >= m.posted {
+			res.Ops = int64(n - m.acked)
+			m.acked = n
+			break
+		}
+		time.Sleep(50 * time.Microsecond)
 	}
 	res.ElapsedNS = time.Since(start).Nanoseconds()
 	return res
@@ -211,7 +366,7 @@ func (r *responder) stop() {
 }
 
 // respond answers requests until stdin closes: echoes on subjEcho, 8 bytes
-// on subjReply.
+// on subjReply, and the msgq messages on the natsmsgq queue queueName.
 func respond(url string) error {
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -225,10 +380,37 @@ func respond(url string) error {
 	if _, err := nc.Subscribe(subjReply, func(m *nats.Msg) { m.Respond(eight) }); err != nil {
 		return err
 	}
+	q, err := natsmsgq.Register(nc, queueName)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() {
+		var count uintptr
+		// Serve ends with an error when the queue closes: that is the way
+		// out.
+		served <- q.Serve(context.Background(), func(m *natsmsgq.Message) uintptr {
+			switch m.Msg {
+			case wmEcho:
+				return m.WParam
+			case msgq.WM_COPYDATA:
+				return replySize
+			case wmData:
+				count++
+			case wmCount:
+				return count
+			}
+			return 0
+		})
+	}()
 	if err := nc.Flush(); err != nil {
+		q.Close()
+		<-served
 		return err
 	}
 	fmt.Println("ready")
 	_, err = io.Copy(io.Discard, os.Stdin) // until the peer closes it
+	q.Close()
+	<-served
 	return err
 }

@@ -84,6 +84,9 @@ type Config struct {
 	// empty means looking it up in PATH. Without one the NATS rows are
 	// skipped.
 	NATSPeer string
+	// NATSMsgq adds the transport "msgq-nats" to the msg cases: msgq
+	// through its NATS backend, measured by NATSPeer (skipped without it).
+	NATSMsgq bool
 	// Progress, if not nil, is told about every measurement.
 	Progress Progress
 }

@@ -26,16 +26,24 @@ const msgqAckWait = 30 * time.Second
 // msgCases are the cases of the window message queues: Send (no payload)
 // against a 64-byte round trip of the other transports, SendData with a
 // payload of each size against a request of that size answered with 8
-// bytes, and Post throughput against one-way 64-byte messages.
+// bytes, and Post throughput against one-way 64-byte messages. With
+// Config.NATSMsgq each case also measures msgq through its NATS backend
+// (transport "msgq-nats", last).
 func (r *runner) msgCases() []*benchCase {
+	withNATS := func(ts ...transport) []transport {
+		if r.cfg.NATSMsgq {
+			ts = append(ts, tNATSMsgq)
+		}
+		return ts
+	}
 	cs := []*benchCase{{name: "msg-send-64", mechanism: "msg", kind: kindRTT, size: 64, clients: 1,
-		transports: []transport{tMsgq, tPipe, tUnix, tTCP, tNATS}}}
+		transports: withNATS(tMsgq, tPipe, tUnix, tTCP, tNATS)}}
 	for _, s := range r.cfg.Sizes {
 		cs = append(cs, &benchCase{name: "msg-senddata-" + SizeName(s), mechanism: "msg", kind: kindRTT, size: s, clients: 1,
-			transports: []transport{tMsgq, tPipe, tUnix, tTCP, tNATS}, op: opReply})
+			transports: withNATS(tMsgq, tPipe, tUnix, tTCP, tNATS), op: opReply})
 	}
 	cs = append(cs, &benchCase{name: "msg-post-64", mechanism: "msg", kind: kindTput, size: 64, clients: 1,
-		transports: []transport{tMsgq, tPipe, tUnix, tTCP}})
+		transports: withNATS(tMsgq, tPipe, tUnix, tTCP)})
 	return cs
 }
 

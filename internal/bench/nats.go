@@ -24,6 +24,14 @@ import (
 // reply true asks for 8-byte replies (as SendData's result) instead of
 // echoes; lat_ns is a uniform sample of the round-trip times (at most
 // 100,000). Closing stdin stops it.
+//
+// With Config.NATSMsgq (xipc bench msg --nats), the same program also
+// measures msgq through its NATS backend (nats/natsmsgq): ops "send",
+// "senddata" and "post" (same request and answer shapes) run Target.Send,
+// SendData of size bytes, and Post throughput from xipc-natspeer to its
+// responder process, which has registered a natsmsgq queue on the
+// embedded server (with JetStream). They are the transport "msgq-nats" of
+// the msg cases, next to the local msgq.
 
 // NATSPeerName is the name of the NATS baseline's program, looked up in
 // PATH when Config.NATSPeer is empty.
@@ -36,9 +44,16 @@ const natsSkip = "build nats/cmd/xipc-natspeer"
 
 var tNATS = transport{"nats", openNATS}
 
+// tNATSMsgq is msgq through the NATS backend, measured by xipc-natspeer.
+var tNATSMsgq = transport{"msgq-nats", openNATSMsgq}
+
+// natsMaxData is the largest SendData payload through natsmsgq: the
+// embedded server's 64 MiB max payload less natsmsgq's room for headers.
+const natsMaxData = 64<<20 - 512
+
 // NATSRequest is a request of the bench to xipc-natspeer.
 type NATSRequest struct {
-	Op         string `json:"op"`    // "rtt"
+	Op         string `json:"op"`    // "rtt", "send", "senddata" or "post"
 	Reply      bool   `json:"reply"` // 8-byte replies instead of echoes
 	Size       int    `json:"size"`
 	DurationNS int64  `json:"duration_ns"`
@@ -54,13 +69,32 @@ type NATSResult struct {
 }
 
 type natsSession struct {
-	p    *peerProc
-	op   byte
-	size int
-	enc  *json.Encoder
+	p   *peerProc
+	req NATSRequest // Op, Reply and Size; DurationNS set by measure
+	enc *json.Encoder
 }
 
 func openNATS(ctx context.Context, r *runner, c *benchCase) (session, error) {
+	return startNATSPeer(ctx, r, NATSRequest{Op: "rtt", Reply: c.op == opReply, Size: c.size})
+}
+
+// openNATSMsgq measures msgq through natsmsgq: Send for msg-send, SendData
+// for msg-senddata, Post for msg-post.
+func openNATSMsgq(ctx context.Context, r *runner, c *benchCase) (session, error) {
+	req := NATSRequest{Op: "send", Size: c.size}
+	switch {
+	case c.kind == kindTput:
+		req.Op = "post"
+	case c.op == opReply:
+		req.Op = "senddata"
+		if c.size > natsMaxData {
+			return nil, &skipError{"SendData past the NATS server's 64 MiB max payload"}
+		}
+	}
+	return startNATSPeer(ctx, r, req)
+}
+
+func startNATSPeer(ctx context.Context, r *runner, req NATSRequest) (session, error) {
 	exe := r.cfg.NATSPeer
 	if exe == "" {
 		var err error
@@ -72,12 +106,12 @@ func openNATS(ctx context.Context, r *runner, c *benchCase) (session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", exe, err)
 	}
-	s := &natsSession{p: p, op: c.op, size: c.size, enc: json.NewEncoder(p.stdin)}
-	return s, nil
+	return &natsSession{p: p, req: req, enc: json.NewEncoder(p.stdin)}, nil
 }
 
 func (s *natsSession) measure(ctx context.Context, d time.Duration) (sample, error) {
-	req := NATSRequest{Op: "rtt", Reply: s.op == opReply, Size: s.size, DurationNS: d.Nanoseconds()}
+	req := s.req
+	req.DurationNS = d.Nanoseconds()
 	if err := s.enc.Encode(&req); err != nil {
 		return sample{}, fmt.Errorf("xipc-natspeer: %w %s", err, s.p.stderr())
 	}

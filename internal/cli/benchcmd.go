@@ -22,6 +22,7 @@ func newBenchCmd(e *env) *cobra.Command {
 		asJSON   bool
 		plotFile string
 		natsPeer string
+		natsMsgq bool
 		cpuProf  string
 		only     string
 	)
@@ -35,6 +36,8 @@ transport it stands in for: a unix stream socket with a 4-byte length
 prefix and TCP loopback for pipes and messages, unixgram for mailslots,
 memcpy and a unix socket for the shared-memory ring, and NATS
 request-reply for messages when xipc-natspeer is built (see docs/bench.md).
+With --nats the msg cases also measure msgq through its NATS backend
+(transport msgq-nats, by xipc-natspeer; skipped without it).
 
 Cases: round trips (rtt) and one-way throughput (tput) at each --size, for
 pipes also with several clients at once (--clients). Repeats of xipc and
@@ -57,7 +60,7 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 			return nil
 		},
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
-			cfg := bench.Config{Duration: duration, Repeat: repeat, Clients: clients, NATSPeer: natsPeer,
+			cfg := bench.Config{Duration: duration, Repeat: repeat, Clients: clients, NATSPeer: natsPeer, NATSMsgq: natsMsgq,
 				Progress: bench.NewProgress(e.stderr)}
 			if !slices.Contains(args, "all") {
 				cfg.Mechanisms = args
@@ -131,6 +134,7 @@ Ctrl-C stops at once, kills the peers and prints what was measured.`,
 	f.StringVar(&only, "case", "", "measure only the cases whose names match `REGEXP`, e.g. rtt-64$")
 	f.StringVar(&cpuProf, "cpuprofile", "", "write a CPU profile of this process (the client side) to `FILE`; XIPC_BENCH_PEER_CPUPROFILE=PREFIX profiles the peers")
 	f.StringVar(&natsPeer, "nats-peer", "", "`PATH` of the xipc-natspeer program for the NATS baseline (default: looked up in $PATH; see docs/bench.md)")
+	f.BoolVar(&natsMsgq, "nats", false, "msg cases: also measure msgq through its NATS backend (transport msgq-nats, by xipc-natspeer; skipped without it)")
 	return cmd
 }
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of xipc, on a Debian machine with Go:
 #
-#   1. gofmt, and go vet for linux and for windows
-#   2. the Linux tests, with the race detector
+#   1. gofmt, and go vet for linux and for windows; go build and go vet for
+#      macOS and FreeBSD (GOOS=darwin, GOOS=freebsd: they must build)
+#   2. the Linux tests, with the race detector, then those of the separate
+#      nats/ module (the NATS backend, which has its own go.mod)
 #   2b. every fuzz target (func FuzzX in a *_test.go file), one at a time,
 #      for $XIPC_FUZZTIME each (default 6s, so that the dozen targets take
 #      about two minutes)
@@ -22,7 +24,7 @@ command -v go >/dev/null || { echo "test.sh: go not found (looked in PATH and /u
 failed=()
 fail() { failed+=("$1"); echo "FAILED: $1"; }
 n=0
-section() { n=$((n + 1)); printf '\n==== [%d/9] %s ====\n' "$n" "$*"; }
+section() { n=$((n + 1)); printf '\n==== [%d/11] %s ====\n' "$n" "$*"; }
 
 # apt_install PKG...: installs Debian packages (as root, or through sudo),
 # running apt-get update once.
@@ -68,6 +70,11 @@ GOOS=linux go vet ./... && echo "ok" || fail "go vet (linux)"
 section "go vet (windows)"
 GOOS=windows go vet ./... && echo "ok" || fail "go vet (windows)"
 
+section "go build and go vet (darwin, freebsd)"
+for goos in darwin freebsd; do
+  GOOS=$goos go build ./... && GOOS=$goos go vet ./... && echo "$goos: ok" || fail "go build/vet ($goos)"
+done
+
 section "Linux tests (go test -race)"
 # The race detector needs cgo and so a C compiler.
 if ! command -v gcc >/dev/null; then
@@ -82,6 +89,13 @@ fi
 linux_start=$SECONDS
 go test -race -count=1 -timeout 15m ./... || fail "Linux tests"
 echo "Linux tests took $((SECONDS - linux_start))s"
+
+section "nats module tests (cd nats && go test -race)"
+# nats/ is a module of its own (the NATS server and client stay out of the
+# root go.mod), so the root's ./... does not reach it.
+nats_start=$SECONDS
+(cd nats && go test -race -count=1 -timeout 10m ./...) || fail "nats module tests"
+echo "nats module tests took $((SECONDS - nats_start))s"
 
 section "Fuzzing (go test -fuzz, ${XIPC_FUZZTIME:-6s} per target)"
 # Go fuzzes one target per go test run: find them all and run each alone.

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -212,4 +214,56 @@ func children(t *testing.T) []string {
 		}
 	}
 	return pids
+}
+
+// TestNATSMsgqAbsent: with NATSMsgq and no xipc-natspeer, every msg case
+// has a last transport msgq-nats that says it was skipped and why, and the
+// other transports are measured; without NATSMsgq there is no such row.
+func TestNATSMsgqAbsent(t *testing.T) {
+	cfg := testConfig(t, "msg")
+	cfg.Repeat = 1
+	cfg.Cases = regexp.MustCompile(`send-64$|senddata-64$|post`)
+	cfg.NATSMsgq = true
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 3 {
+		t.Fatalf("%d cases, want 3", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		last := r.Transports[len(r.Transports)-1]
+		if last.Name != "msgq-nats" || last.Skipped != natsSkip {
+			t.Errorf("%s: last transport %+v, want msgq-nats skipped %q", r.Case, last, natsSkip)
+		}
+		if !slices.Contains(r.Warnings, "msgq-nats: skipped: "+natsSkip) {
+			t.Errorf("%s: warnings %q", r.Case, r.Warnings)
+		}
+		if r.XipcNS <= 0 || r.Transports[0].Name != "msgq" {
+			t.Errorf("%s: %+v", r.Case, r)
+		}
+	}
+
+	cfg.NATSMsgq = false
+	rep, err = Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		for _, tr := range r.Transports {
+			if tr.Name == "msgq-nats" {
+				t.Errorf("%s: msgq-nats without NATSMsgq", r.Case)
+			}
+		}
+	}
+}
+
+// TestNATSMsgqTooBig: a SendData past the NATS server's max payload is
+// skipped with its reason before any peer starts.
+func TestNATSMsgqTooBig(t *testing.T) {
+	_, err := openNATSMsgq(t.Context(), nil, &benchCase{kind: kindRTT, op: opReply, size: natsMaxData + 1})
+	var skip *skipError
+	if !errors.As(err, &skip) || !strings.Contains(skip.why, "max payload") {
+		t.Fatalf("got %v, want a skip for the max payload", err)
+	}
 }

@@ -67,8 +67,24 @@ fi
 cat >"$dir/wine-exec.tmp" <<W
 #!/usr/bin/env bash
 # go test -exec wrapper: runs a Windows executable under Wine (scripts/wine-setup.sh).
+#
+# The program's output goes to a file, printed when it ends: Wine's resident
+# programs (wineserver, services.exe, explorer.exe) that it happens to start
+# inherit its output and live on, and go test, which waits for the end of a
+# test binary's output pipe, would fail the package ("Test I/O incomplete").
 export WINEPREFIX="$WINEPREFIX" WINEDEBUG=-all
-exec $wine "\$@"
+out=\$(mktemp "\${TMPDIR:-/tmp}/xipc-wine-out.XXXXXX") || exit 1
+$wine "\$@" >"\$out" 2>&1 &
+pid=\$!
+trap 'kill -TERM \$pid 2>/dev/null' TERM INT QUIT HUP
+while :; do
+  wait \$pid
+  rc=\$?
+  kill -0 \$pid 2>/dev/null || break # else a trapped signal ended the wait
+done
+cat "\$out"
+rm -f "\$out"
+exit \$rc
 W
 chmod +x "$dir/wine-exec.tmp"
 mv "$dir/wine-exec.tmp" "$dir/wine-exec"

@@ -42,11 +42,11 @@ apt_install() {
 wine_exec=
 interop_dir=
 cleanup() {
-  # Wine's server stays up to 60 s after its last program (-p60 below): wait for it to
+  # Wine's server stays a few seconds after its last program: wait for it to
   # go, so that the script leaves nothing running. Not -k: another user of
   # the same prefix may still be running programs.
   if [ -n "$wine_exec" ]; then
-    WINEPREFIX="$(dirname "$wine_exec")/prefix" timeout 75 /usr/lib/wine/wineserver -w 2>/dev/null
+    WINEPREFIX="$(dirname "$wine_exec")/prefix" timeout 15 /usr/lib/wine/wineserver -w 2>/dev/null
   fi
   [ -z "$interop_dir" ] || rm -rf "$interop_dir"
 }
@@ -150,15 +150,6 @@ if [ ${#failed[@]} -gt 0 ]; then
 fi
 echo "total so far: $((SECONDS - started))s; now the Windows tests, whose results end this output"
 if [ -n "$wine_exec" ]; then
-  # Start Wine's server and its resident programs (services.exe, and
-  # explorer.exe, which owns the desktop that windows need) now, detached
-  # and without standard streams: started by a test binary, they would keep
-  # its output open after it exits, and go test would wait for that output
-  # to close and fail it ("Test I/O incomplete"). The server stays until
-  # 60 s after the last Wine program.
-  WINEPREFIX="$(dirname "$wine_exec")/prefix" setsid /usr/lib/wine/wineserver -p60 </dev/null >/dev/null 2>&1
-  setsid "$wine_exec" rundll32.exe user32.dll,GetDesktopWindow </dev/null >/dev/null 2>&1 ||
-    echo "could not start Wine's desktop ahead of the tests"
   GOOS=windows go test -count=1 -timeout 15m -exec "$wine_exec" ./... || failed+=("Windows tests")
 else
   echo "skipped: no Wine"

@@ -389,7 +389,14 @@ func (q *winReceiver) dispatch(msg uint32, wparam, lparam uintptr) uintptr {
 			return 0
 		}
 	case <-q.done:
-		return 0
+		// Closed; but a Reply may have come just before, and select
+		// picks at random among the ready cases.
+		select {
+		case r := <-replies:
+			return r
+		default:
+			return 0
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ package ring_test
 // bandwidth.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -161,52 +162,29 @@ var ringThroughputSize = envInt("XIPC_RING_BENCH_SIZE", 4<<20)
 func BenchmarkThroughput64K(b *testing.B) {
 	src := make([]byte, throughputSize)
 	rand.Read(src)
-	for _, s := range benchSpins {
-		b.Run("ring-"+s.name, func(b *testing.B) {
-			opts := spinOpts(b, s.spin)
-			name := uniqueName(b)
-			out, err := ring.Create(name, ring.Producer, ringThroughputSize, opts)
-			if err != nil {
-				b.Fatal(err)
+	marks := uint64(bytes.Count(src, benchMark))
+	for _, mode := range []string{"copy", "inplace"} {
+		for _, s := range benchSpins {
+			name := "ring-" + s.name
+			if mode == "inplace" {
+				name += "-inplace"
 			}
-			defer out.Close()
-			ack, err := ring.Create(name+"-ack", ring.Consumer, ring.MinSize, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer ack.Close()
-			p := startPeer(b, "sink", name, name+"-ack", s.spin)
-			p.expect("ready", time.Minute)
-			ctx := context.Background()
-			b.SetBytes(throughputSize)
-			b.ResetTimer()
-			for range b.N {
-				buf, err := out.Reserve(ctx, throughputSize)
-				if err != nil {
-					b.Fatal(err)
-				}
-				copy(buf, src)
-				out.Commit(throughputSize)
-			}
-			out.Close()
-			m, err := ack.Read(ctx)
-			b.StopTimer()
-			if err != nil || binary.LittleEndian.Uint64(m) != uint64(b.N)*throughputSize {
-				b.Fatalf("the sink read %x, %v", m, err)
-			}
-			ack.Release()
-			reportFraction(b)
-			if err := p.wait(10 * time.Second); err != nil {
-				b.Fatal(err)
-			}
-		})
+			b.Run(name, func(b *testing.B) {
+				benchRingThroughput(b, src, s.spin, mode, marks)
+			})
+		}
 	}
 	b.Run("threads", func(b *testing.B) {
 		// The hardware's own figure for this exchange: two threads of one
 		// process pass 64 KiB messages through a buffer of the ring's size,
 		// copied in by one and out by the other, with nothing of xipc (no
 		// headers, no wake-ups, spinning on two atomic counters).
-		benchThreads(b, src)
+		benchThreads(b, src, false)
+		reportFraction(b)
+	})
+	b.Run("threads-inplace", func(b *testing.B) {
+		// The same, with the consumer reading the bytes where they lie.
+		benchThreads(b, src, true)
 		reportFraction(b)
 	})
 	b.Run("unix", func(b *testing.B) {
@@ -234,6 +212,59 @@ func BenchmarkThroughput64K(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// benchRingThroughput streams b.N messages of src to a sink process
+// through a ring. The producer copies each message into the ring (standing
+// for a producer that writes its data in place). The sink copies it out
+// (mode "copy", what a socket's reader gets) or reads it where it lies
+// (mode "inplace", the zero-copy use the ring is for), counting the bytes
+// of one value; marks is their count in src.
+func benchRingThroughput(b *testing.B, src []byte, spin, mode string, marks uint64) {
+	opts := spinOpts(b, spin)
+	name := uniqueName(b)
+	out, err := ring.Create(name, ring.Producer, ringThroughputSize, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer out.Close()
+	ack, err := ring.Create(name+"-ack", ring.Consumer, ring.MinSize, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ack.Close()
+	p := startPeer(b, "sink", name, name+"-ack", spin, mode)
+	p.expect("ready", time.Minute)
+	ctx := context.Background()
+	b.SetBytes(int64(len(src)))
+	b.ResetTimer()
+	for range b.N {
+		buf, err := out.Reserve(ctx, len(src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		copy(buf, src)
+		out.Commit(len(src))
+	}
+	out.Close()
+	m, err := ack.Read(ctx)
+	b.StopTimer()
+	if err != nil || len(m) != 16 {
+		b.Fatalf("the sink's count: %x, %v", m, err)
+	}
+	n, gotMarks := binary.LittleEndian.Uint64(m), binary.LittleEndian.Uint64(m[8:])
+	wantMarks := uint64(0)
+	if mode == "inplace" {
+		wantMarks = uint64(b.N) * marks
+	}
+	if n != uint64(b.N)*uint64(len(src)) || gotMarks != wantMarks {
+		b.Fatalf("the sink read %d bytes, %d marks; want %d, %d", n, gotMarks, uint64(b.N)*uint64(len(src)), wantMarks)
+	}
+	ack.Release()
+	reportFraction(b)
+	if err := p.wait(10 * time.Second); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // reportFraction reports the benchmark's bandwidth as fractions of
@@ -267,11 +298,14 @@ func memoryBandwidth() float64 {
 
 // benchThreads passes b.N messages of src from this goroutine to another,
 // each on a locked OS thread, through a buffer of ringThroughputSize bytes.
-func benchThreads(b *testing.B, src []byte) {
+// The consumer copies each message out, or with inPlace reads it where it
+// lies (counting the bytes of one value, as the in-place sink does).
+func benchThreads(b *testing.B, src []byte, inPlace bool) {
 	buf := make([]byte, ringThroughputSize)
 	slots := int64(ringThroughputSize / len(src))
 	var produced, consumed atomic.Int64
 	n := int64(b.N)
+	marks := 0
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -282,7 +316,12 @@ func benchThreads(b *testing.B, src []byte) {
 			for produced.Load() <= i {
 				runtime.Gosched()
 			}
-			copy(dst, buf[(i%slots)*int64(len(src)):][:len(src)])
+			m := buf[(i%slots)*int64(len(src)):][:len(src)]
+			if inPlace {
+				marks += bytes.Count(m, benchMark)
+			} else {
+				copy(dst, m)
+			}
 			consumed.Store(i + 1)
 		}
 	}()
@@ -299,6 +338,9 @@ func benchThreads(b *testing.B, src []byte) {
 	}
 	<-done
 	b.StopTimer()
+	if want := b.N * bytes.Count(src, benchMark); inPlace && marks != want {
+		b.Fatalf("the consumer counted %d marks, want %d", marks, want)
+	}
 }
 
 // memcpyBandwidth is copy's bandwidth between two 64 KiB buffers, in bytes

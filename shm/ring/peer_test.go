@@ -7,6 +7,7 @@ package ring_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -169,6 +170,7 @@ func peerEcho(args []string) error {
 // end write the number of bytes to ACK.
 func peerSink(args []string) error {
 	opts := spinArg(args[2])
+	inPlace := len(args) > 3 && args[3] == "inplace"
 	in, err := ring.Open(args[0], ring.Consumer, opts)
 	if err != nil {
 		return err
@@ -182,7 +184,7 @@ func peerSink(args []string) error {
 	fmt.Println("ready")
 	ctx := context.Background()
 	buf := make([]byte, in.MaxMessage())
-	var total uint64
+	var total, marks uint64
 	for {
 		m, err := in.Read(ctx)
 		if err == io.EOF {
@@ -191,11 +193,23 @@ func peerSink(args []string) error {
 		if err != nil {
 			return err
 		}
-		total += uint64(copy(buf, m))
+		if inPlace {
+			// Read every byte where it lies, as a consumer of the
+			// zero-copy ring does, and count the bytes of one value so
+			// that the producer can tell that they all arrived.
+			marks += uint64(bytes.Count(m, benchMark))
+			total += uint64(len(m))
+		} else {
+			total += uint64(copy(buf, m))
+		}
 		in.Release()
 	}
-	return send(ctx, out, binary.LittleEndian.AppendUint64(nil, total))
+	ack := binary.LittleEndian.AppendUint64(nil, total)
+	return send(ctx, out, binary.LittleEndian.AppendUint64(ack, marks))
 }
+
+// benchMark is the byte value whose occurrences the in-place sink counts.
+var benchMark = []byte{0x5a}
 
 // unix-echo ADDR: the raw socket baseline of echo, with 4-byte length
 // prefixes.

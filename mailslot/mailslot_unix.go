@@ -9,14 +9,18 @@ package mailslot
 //
 // The kernel queues only net.unix.max_dgram_qlen datagrams (often 10) per
 // receiving socket before senders block, but a Win32 writer does not wait for
-// the reader. So when no reader has been in Read for pumpIdle, a pump
-// goroutine moves datagrams from the socket into a queue of up to QueueLimit
-// bytes; writers block only when that is full. While a reader is reading, it
-// receives from the socket itself (no hand-off between goroutines on the hot
-// path) and the pump stays away, kicked off the socket by a deadline on its
-// own descriptor (a dup of the reader's). Every receive and queue operation
-// happens under the slot's lock, queued messages first, so order is kept
-// whoever receives, and Info, which drains the socket first, counts exactly.
+// the reader. So a writer whose datagram does not fit kicks the slot: it
+// sends a byte to the slot's second socket (PATH%kick, see names.Sibling) and waits for room.
+// The kick wakes a pump goroutine that moves datagrams from the socket into
+// a queue of up to QueueLimit bytes, and goes on doing so while no reader is
+// in Read; writers wait only when that queue is full. While a reader is
+// reading, it receives from the socket itself, and the pump, parked on the
+// kick socket, costs nothing: no hand-off between goroutines and no timer on
+// the hot path. A reader that finds the pump at the socket kicks it off with
+// a deadline on the pump's own descriptor (a dup of the reader's). Every
+// receive and queue operation happens under the slot's lock, queued messages
+// first, so order is kept whoever receives, and Info, which drains the
+// socket first, counts exactly.
 
 import (
 	"bufio"
@@ -44,9 +48,8 @@ import (
 // up to it).
 const QueueLimit = 4 << 20
 
-// pumpIdle is how long the reader must have been away before the pump
-// drains the socket for it.
-const pumpIdle = time.Millisecond
+// kickSuffix names a slot's kick socket (see names.Sibling).
+const kickSuffix = "%kick"
 
 var longAgo = time.Unix(1, 0)
 
@@ -55,23 +58,24 @@ type sysSlot struct {
 	rc    syscall.RawConn
 	puc   *net.UnixConn // the pump's: the same socket, its own deadline
 	prc   syscall.RawConn
+	kuc   *net.UnixConn // the kick socket: writers that found no room
 	claim *ns.Claim
 	max   int
 
 	rmu sync.Mutex // one Read at a time: the read deadline is per descriptor
 
-	mu       sync.Mutex
-	queue    [][]byte    // received, not yet read; oldest first
-	head     int         // queue[head] is the next message
-	queued   int         // bytes in queue[head:]
-	scratch  []byte      // one receive's worth
-	reading  bool        // a reader is in read
-	lastRead time.Time   // when the last read ended
-	away     *time.Timer // fires pumpIdle after a read ends: wakes the pump
-	pumpIn   bool        // the pump waits on the socket
-	closed   bool
-	wake     chan struct{} // for the pump: a reader left, room freed, or close
-	done     chan struct{} // closed when the pump has stopped
+	mu      sync.Mutex
+	queue   [][]byte // received, not yet read; oldest first
+	head    int      // queue[head] is the next message
+	queued  int      // bytes in queue[head:]
+	scratch []byte   // one receive's worth
+	reading bool     // a reader is in read
+	pumpIn  bool     // the pump waits on the socket
+	kicked  bool     // a writer kicked while a reader was in read
+	nudged  bool     // Info woke the reader with a deadline in the past
+	closed  bool
+	wake    chan struct{} // for the pump: room freed, or close
+	done    chan struct{} // closed when the pump has stopped
 
 	// The reader's RawConn callback and its results, used under rmu.
 	readFn   func(uintptr) bool
@@ -98,8 +102,6 @@ func create(m names.Mailslot, c *Config) (*sysSlot, error) {
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	s.away = time.AfterFunc(time.Hour, func() { signal(s.wake) })
-	s.away.Stop()
 	if err := s.openSocket(c); err != nil {
 		s.closeFiles()
 		claim.Release()
@@ -131,8 +133,17 @@ func (s *sysSlot) openSocket(c *Config) error {
 	if s.rc, err = s.uc.SyscallConn(); err != nil {
 		return err
 	}
-	s.prc, err = s.puc.SyscallConn()
-	return err
+	if s.prc, err = s.puc.SyscallConn(); err != nil {
+		return err
+	}
+	kick, err := s.claim.Extra(kickSuffix)
+	if err != nil {
+		return err
+	}
+	if s.kuc, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: kick, Net: "unixgram"}); err != nil {
+		return errs.UnwrapNet(err)
+	}
+	return ns.Protect(kick, c.Security.AllUsers, c.Security.Group)
 }
 
 func (s *sysSlot) closeFiles() error {
@@ -142,6 +153,9 @@ func (s *sysSlot) closeFiles() error {
 	}
 	if s.puc != nil {
 		s.puc.Close()
+	}
+	if s.kuc != nil {
+		s.kuc.Close()
 	}
 	return errs.UnwrapNet(err)
 }
@@ -156,6 +170,12 @@ func signal(ch chan struct{}) {
 // recvLocked moves datagrams from the socket to the queue without waiting,
 // until the socket is empty or the queue full. It reports whether the
 // queue filled up. s.mu is held.
+//
+// Only a reader, or the pump while no reader is in read, may call it: a
+// reader waiting in the poller must find the datagram that woke it. Linux
+// checks a socket's readiness again when it reports an event, so a datagram
+// moved to the queue between its arrival and that report leaves the
+// reader asleep. Others call drainLocked.
 func (s *sysSlot) recvLocked(fd int) (full bool, err error) {
 	for s.queued < QueueLimit {
 		n, err := s.recv(fd, s.scratch)
@@ -165,6 +185,19 @@ func (s *sysSlot) recvLocked(fd int) (full bool, err error) {
 		s.push(n)
 	}
 	return true, nil
+}
+
+// drainLocked is recvLocked for Info, which may run while a reader waits:
+// if it moves anything, it wakes the reader, which then tries the queue.
+// s.mu is held.
+func (s *sysSlot) drainLocked(fd int) error {
+	before := s.queued + len(s.queue)
+	_, err := s.recvLocked(fd)
+	if s.reading && s.queued+len(s.queue) != before {
+		s.nudged = true
+		s.uc.SetReadDeadline(longAgo)
+	}
+	return err
 }
 
 // recv receives one datagram into p without waiting; n < 0 means none.
@@ -267,6 +300,10 @@ func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, 
 	if s.pumpIn {
 		s.puc.SetReadDeadline(longAgo) // off the socket: the reader takes over
 	}
+	if s.nudged {
+		s.nudged = false
+		s.deadline = longAgo // set again below
+	}
 	poll := !deadline.IsZero() && !time.Now().Before(deadline)
 	var n int
 	var ok bool
@@ -304,7 +341,12 @@ func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, 
 		}()
 	}
 	s.rp = p
-	err = s.rc.Read(s.readFn) // tries the queue and the socket first, then waits
+	for {
+		err = s.rc.Read(s.readFn) // tries the queue and the socket first, then waits
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || !s.unnudge(ctx, deadline) {
+			break
+		}
+	}
 	s.rp = nil
 	switch {
 	case err == nil:
@@ -318,15 +360,34 @@ func (s *sysSlot) read(ctx context.Context, p []byte, deadline time.Time) (int, 
 	return 0, errs.ErrClosed
 }
 
-// leave ends a read, and wakes the pump if it waits for that.
+// unnudge reports whether a read that ended with its deadline was woken by
+// Info (drainLocked) and should wait again, and if so sets its deadline
+// back. The read is still in s.rmu.
+func (s *sysSlot) unnudge(ctx context.Context, deadline time.Time) bool {
+	s.mu.Lock()
+	nudged := s.nudged
+	s.nudged = false
+	s.mu.Unlock()
+	if !nudged || !deadline.IsZero() && !time.Now().Before(deadline) {
+		return false
+	}
+	if s.uc.SetReadDeadline(deadline) != nil {
+		return false
+	}
+	s.deadline = deadline
+	// A cancellation that set its deadline before ours is lost on the
+	// descriptor, but not on the context.
+	return ctx == nil || ctx.Err() == nil
+}
+
+// leave ends a read. If a writer kicked meanwhile, the reader moves what
+// the socket holds to the queue, so that the writers go on.
 func (s *sysSlot) leave() {
 	s.mu.Lock()
 	s.reading = false
-	s.lastRead = time.Now()
-	if !s.closed {
-		// While reads keep coming, each pushes this back and the pump
-		// sleeps: no wake-ups on the hot path.
-		s.away.Reset(pumpIdle)
+	if s.kicked && !s.closed {
+		s.kicked = false
+		s.rc.Control(func(fd uintptr) { s.recvLocked(int(fd)) }) //nolint:errcheck
 	}
 	s.mu.Unlock()
 }
@@ -343,21 +404,33 @@ func (s *sysSlot) pumpRead(fd uintptr) bool {
 	return full || err != nil
 }
 
-// pump drains the socket into the queue while no reader does. It sleeps
-// while a read is in progress, while reads keep coming (the away timer,
-// pushed back by every read's end, wakes it pumpIdle after the last one),
-// and while the queue is full (a read that frees room wakes it).
+// pump serves kicks: a writer found the socket full. It moves what the
+// socket holds into the queue, waiting for room when the queue is full, and
+// while no reader is in Read it goes on draining the socket as datagrams
+// come, until a reader comes (and kicks it off the socket).
 func (s *sysSlot) pump() {
 	defer close(s.done)
+	var kick [64]byte
 	for {
+		if _, err := s.kuc.Read(kick[:]); err != nil {
+			return // closed
+		}
 		s.mu.Lock()
+		for !s.closed && s.queued >= QueueLimit {
+			s.mu.Unlock()
+			<-s.wake // a read that frees room, or close
+			s.mu.Lock()
+		}
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		if s.reading || s.queued >= QueueLimit || time.Since(s.lastRead) < pumpIdle {
+		if s.reading {
+			// The reader is at the socket: it drains it when it leaves
+			// (not the pump, which would take datagrams from under a
+			// waiting reader, see recvLocked).
+			s.kicked = true
 			s.mu.Unlock()
-			<-s.wake
 			continue
 		}
 		s.pumpIn = true
@@ -370,6 +443,8 @@ func (s *sysSlot) pump() {
 		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
 			return // closed
 		}
+		// A reader came, or the queue is full: wait for the next kick
+		// (writers kick whenever they find the socket full).
 	}
 }
 
@@ -380,7 +455,7 @@ func (s *sysSlot) info() (next, count int, err error) {
 		return 0, 0, errs.ErrClosed
 	}
 	var rerr error
-	if err := s.rc.Control(func(fd uintptr) { _, rerr = s.recvLocked(int(fd)) }); err != nil {
+	if err := s.rc.Control(func(fd uintptr) { rerr = s.drainLocked(int(fd)) }); err != nil {
 		return 0, 0, errs.ErrClosed
 	}
 	if rerr != nil {
@@ -404,16 +479,26 @@ func (s *sysSlot) close() error {
 	// Remove the name first, so that writers fail from now on.
 	s.claim.Release()
 	err := s.closeFiles()
-	s.away.Stop()
 	signal(s.wake)
 	<-s.done
 	return err
 }
 
 type sysWriter struct {
-	uc  *net.UnixConn
-	max int
+	uc   *net.UnixConn
+	rc   syscall.RawConn
+	max  int
+	kick string // the slot's kick socket
+
+	kmu     sync.Mutex
+	kc      *net.UnixConn // dialed at the first kick
+	kt      *time.Timer   // kicks the slot while writes wait for room
+	blocked int           // writes waiting for room, under kmu
 }
+
+// kickDelay is how long a write waits for room before it kicks the slot:
+// a reader that is reading makes room sooner, and then nobody kicks.
+const kickDelay = 100 * time.Microsecond
 
 func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 	path, err := ns.Path(kind, m.Key())
@@ -442,7 +527,12 @@ func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 		uc.Close()
 		return nil, err
 	}
-	return &sysWriter{uc: uc, max: max}, nil
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	return &sysWriter{uc: uc, rc: rc, max: max, kick: names.Sibling(path, kickSuffix)}, nil
 }
 
 // readMax reads the slot's MaxMessageSize from its lock file.
@@ -468,7 +558,35 @@ func (w *sysWriter) write(p []byte) (int, error) {
 	if len(p) > w.max {
 		return 0, errs.New(errs.ErrMessageTooLarge, fmt.Errorf("%d bytes, the slot takes at most %d", len(p), w.max))
 	}
-	n, err := w.uc.Write(p)
+	var n int
+	var werr error
+	waited := false
+	err := w.rc.Write(func(fd uintptr) bool {
+		for {
+			// A connected datagram socket: write sends one datagram,
+			// whole or not at all.
+			n, werr = unix.Write(int(fd), p)
+			switch {
+			case werr == unix.EINTR:
+				continue
+			case werr == unix.EAGAIN:
+				// No room: the reader is slow, or away. Wait for room
+				// (or the deadline); if it takes kickDelay, kick.
+				if !waited {
+					waited = true
+					w.waiting(1)
+				}
+				return false
+			}
+			return true
+		}
+	})
+	if waited {
+		w.waiting(-1)
+	}
+	if err == nil {
+		err = werr
+	}
 	if err != nil {
 		err = errs.UnwrapNet(err)
 		if errors.Is(err, unix.ECONNREFUSED) || errors.Is(err, unix.ENOTCONN) {
@@ -479,8 +597,64 @@ func (w *sysWriter) write(p []byte) (int, error) {
 	return n, nil
 }
 
+// waiting counts a write that starts (d = 1) or stops (-1) waiting for
+// room, and keeps the kick timer armed while any does.
+func (w *sysWriter) waiting(d int) {
+	w.kmu.Lock()
+	defer w.kmu.Unlock()
+	w.blocked += d
+	switch {
+	case w.blocked == 1 && d > 0:
+		if w.kt == nil {
+			w.kt = time.AfterFunc(kickDelay, w.kickFired)
+		} else {
+			w.kt.Reset(kickDelay)
+		}
+	case w.blocked == 0 && w.kt != nil:
+		w.kt.Stop()
+	}
+}
+
+// kickFired kicks the slot, and again every kickDelay while writes still
+// wait: a kick that came while the reader was reading is served when that
+// read ends, and the reader may then go away.
+func (w *sysWriter) kickFired() {
+	w.kmu.Lock()
+	defer w.kmu.Unlock()
+	if w.blocked > 0 {
+		w.kickLocked()
+		w.kt.Reset(kickDelay)
+	}
+}
+
+// kickLocked wakes the slot's pump, without waiting: a kick that finds the
+// kick socket full or gone is dropped (kicks already wait there, or the
+// slot has closed and the write will say so). w.kmu is held.
+func (w *sysWriter) kickLocked() {
+	if w.kc == nil {
+		c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: w.kick, Net: "unixgram"})
+		if err != nil {
+			return
+		}
+		w.kc = c
+	}
+	if rc, err := w.kc.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { unix.Write(int(fd), []byte{0}) }) //nolint:errcheck
+	}
+}
+
 func (w *sysWriter) setWriteDeadline(t time.Time) error {
 	return errs.UnwrapNet(w.uc.SetWriteDeadline(t))
 }
 
-func (w *sysWriter) close() error { return errs.UnwrapNet(w.uc.Close()) }
+func (w *sysWriter) close() error {
+	w.kmu.Lock()
+	if w.kt != nil {
+		w.kt.Stop()
+	}
+	if w.kc != nil {
+		w.kc.Close()
+	}
+	w.kmu.Unlock()
+	return errs.UnwrapNet(w.uc.Close())
+}

@@ -819,6 +819,42 @@ var slotInfoTests = []subtest{
 	{"AfterEachWrite", testSlotInfoAfterEachWrite},
 	{"WhileWriting", infoWhileWriting(false)},
 	{"WhileWritingAndReading", infoWhileWriting(true)},
+	{"WhileReadWaits", testSlotInfoWhileReadWaits},
+}
+
+// testSlotInfoWhileReadWaits: Info called while a Read waits does not take
+// the message that Read waits for from under it. 300 times, a Read waits,
+// a message comes, and Info is called at once, over and over: every Read
+// returns its message. (On Unix, Info moves datagrams to the slot's queue;
+// a reader asleep in the poller must still hear of them.)
+func testSlotInfoWhileReadWaits(t *testing.T) {
+	s := createSlot(t, slotName(t), guarded)
+	w := openWriter(t, s.Name())
+	buf := make([]byte, 64)
+	for i := range 300 {
+		read := async(func() (int, error) { return s.Read(buf) })
+		time.Sleep(100 * time.Microsecond) // let Read start waiting, mostly
+		if _, err := w.Write([]byte{byte(i)}); err != nil {
+			t.Fatalf("Write #%d: %v", i, err)
+		}
+		var n int
+		var err error
+	loop:
+		for {
+			select {
+			case r := <-read:
+				n, err = r.v, r.err
+				break loop
+			default:
+				if _, err := s.Info(); err != nil {
+					t.Fatalf("Info #%d: %v", i, err)
+				}
+			}
+		}
+		if err != nil || n != 1 || buf[0] != byte(i) {
+			t.Fatalf("Read #%d = %d %x, %v; want the message %x", i, n, buf[:n], err, byte(i))
+		}
+	}
 }
 
 // testSlotInfoExact: after a writer in another process wrote messages of
@@ -1030,6 +1066,7 @@ func readerGone(how string) func(t *testing.T) {
 var slotWriterTests = append([]subtest{
 	{"ManyWriters", testSlotManyWriters},
 	{"NoReader", testSlotNoReader},
+	{"ReaderStops", testSlotReaderStops},
 }, queueLimitTests...)
 
 // manyWriters and manyCount: how many processes write at once, and how many
@@ -1055,6 +1092,29 @@ func testSlotManyWriters(t *testing.T) {
 // noBlock is the write deadline of writers that must not wait: far longer
 // than their writes take on any machine, far shorter than a hang.
 const noBlock = 30 * time.Second
+
+// testSlotReaderStops: a writer does not wait for a reader that stopped
+// reading: a writer in another process sends 3,000 messages while the
+// reader reads the first 200 and then stops (on Unix, the writer's kicks
+// come while a read is in progress, and must still be served after it).
+func testSlotReaderStops(t *testing.T) {
+	const count, size, first = 3000, 64, 200
+	s, p, id := peerWriter(t, guarded)
+	wrote := async(func() (reply, error) {
+		r := p.do(request{Op: "slotWriteGen", ID: id, Count: count, Size: size, Seed: 12, Timeout: noBlock})
+		return r, r.err()
+	})
+	l := newLedger(size, false, 12)
+	readStamped(t, s, l, first, 0, 0)
+	if r, err := get(t, wrote, "the peer's writes"); err != nil || r.Count != count {
+		t.Fatalf("peer wrote %d of %d messages after the reader stopped: %v", r.Count, count, err)
+	}
+	readStamped(t, s, l, count-first, 0, 0)
+	if err := l.complete(count); err != nil {
+		t.Fatal(err)
+	}
+	wantEmpty(t, "after reading everything", s)
+}
 
 // testSlotNoReader: a writer does not wait for the reader: with no read in
 // progress, a writer in another process sends 1,000 messages (a write

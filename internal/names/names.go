@@ -156,6 +156,21 @@ func Path(dir, key string) (path string, hashed bool) {
 	return dir + "/~" + hex.EncodeToString(sum[:16]), true
 }
 
+// Sibling returns the path of a second file that belongs with the object
+// at path (returned by Path): path followed by suffix, or, when that would
+// not fit in a unix socket address, a hash of path followed by suffix, in
+// the same directory. The suffix must start with '%' and a letter that is
+// not a hex digit, which Path never writes, so that no object's own path is
+// ever a sibling's.
+func Sibling(path, suffix string) string {
+	if len(path)+len(suffix) <= MaxSocketPath {
+		return path + suffix
+	}
+	dir := path[:strings.LastIndexByte(path, '/')]
+	sum := sha256.Sum256([]byte(path))
+	return dir + "/~" + hex.EncodeToString(sum[:12]) + suffix
+}
+
 // MaxKernelName is the longest kernel-object name (mappings, mutexes,
 // events, semaphores), in characters, with its `Local\` or `Global\`
 // prefix (MAX_PATH).

@@ -36,8 +36,21 @@ func Path(kind, key string) (string, error) {
 
 // Claim is a live owner's hold on a name.
 type Claim struct {
-	Path string // where the object's socket or file goes
-	lock *os.File
+	Path  string // where the object's socket or file goes
+	lock  *os.File
+	extra []string
+}
+
+// Extra returns the path of a second socket of the object,
+// names.Sibling(Path, suffix), after removing a stale one left there by a
+// crashed owner. Release removes it.
+func (c *Claim) Extra(suffix string) (string, error) {
+	p := names.Sibling(c.Path, suffix)
+	if err := removeStale(p); err != nil {
+		return "", err
+	}
+	c.extra = append(c.extra, p)
+	return p, nil
 }
 
 // Acquire claims the name key of the given kind for this process: it takes
@@ -61,10 +74,13 @@ func Acquire(kind, key, info string) (*Claim, error) {
 	return &Claim{Path: path, lock: lock}, nil
 }
 
-// Release removes the object's path and its lock file, then drops the lock.
+// Release removes the object's paths and its lock file, then drops the lock.
 // The removal comes first, while the name is still ours.
 func (c *Claim) Release() {
 	os.Remove(c.Path)
+	for _, p := range c.extra {
+		os.Remove(p)
+	}
 	os.Remove(c.lock.Name())
 	c.lock.Close()
 }

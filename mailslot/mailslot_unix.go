@@ -71,7 +71,7 @@ type sysSlot struct {
 	scratch []byte   // one receive's worth
 	reading bool     // a reader is in read
 	pumpIn  bool     // the pump waits on the socket
-	kicked  bool     // a writer kicked while a reader was in read
+	kicked  bool     // writers kicked while a reader was in read: it drains
 	nudged  bool     // Info woke the reader with a deadline in the past
 	closed  bool
 	wake    chan struct{} // for the pump: room freed, or close
@@ -381,13 +381,15 @@ func (s *sysSlot) unnudge(ctx context.Context, deadline time.Time) bool {
 }
 
 // leave ends a read. If a writer kicked meanwhile, the reader moves what
-// the socket holds to the queue, so that the writers go on.
+// the socket holds to the queue, so that the writers go on, and does so at
+// the end of every read until it finds the socket empty.
 func (s *sysSlot) leave() {
 	s.mu.Lock()
 	s.reading = false
 	if s.kicked && !s.closed {
-		s.kicked = false
+		before := len(s.queue)
 		s.rc.Control(func(fd uintptr) { s.recvLocked(int(fd)) }) //nolint:errcheck
+		s.kicked = len(s.queue) != before
 	}
 	s.mu.Unlock()
 }

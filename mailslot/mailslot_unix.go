@@ -498,9 +498,13 @@ type sysWriter struct {
 	blocked int           // writes waiting for room, under kmu
 }
 
-// kickDelay is how long a write waits for room before it kicks the slot:
-// a reader that is reading makes room sooner, and then nobody kicks.
-const kickDelay = 100 * time.Microsecond
+// kickDelay is how long a write waits for room before it kicks the slot,
+// and then between kicks while it waits. A reader that keeps up makes room
+// sooner, and nobody kicks; one that does not is made to move the backlog
+// to its queue in one go (see leave), which measured faster than letting
+// the writers wait: with 4 writer processes, 20 µs gave 0.7-0.8 of the
+// time of 100 µs, 1 µs 0.86, 1 ms 1.3.
+const kickDelay = 20 * time.Microsecond
 
 func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 	path, err := ns.Path(kind, m.Key())

@@ -247,7 +247,9 @@ func TestMailslotHostileSender(t *testing.T) {
 
 	before := heapNow()
 	sent := send(100, 1_000_000)
-	time.Sleep(50 * time.Millisecond) // let the pump drain what it can
+	// A sender that is not an xipc writer never kicks the slot's pump: what
+	// it sent waits in the socket (Info counts it), and the sender waited.
+	time.Sleep(50 * time.Millisecond)
 	info, err := s.Info()
 	if err != nil {
 		t.Fatal(err)

@@ -548,7 +548,7 @@ func open(m names.Mailslot, trust owner.Trust) (*sysWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	max, err := readMax(path+".lock", trust)
+	max, err := readMax(ns.LockPath(path), trust)
 	if err != nil {
 		return nil, err
 	}

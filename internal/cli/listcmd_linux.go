@@ -18,10 +18,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/xipc/xipc/internal/names"
+	"github.com/xipc/xipc/internal/ns"
 )
 
 // A live object in the Linux emulation holds a lock that the kernel drops
-// when its process dies: an flock on NAME.lock (pipes, mailslots) or on the
+// when its process dies: an flock on NAME%lock (pipes, mailslots) or on the
 // queue file (msgq), an open-file-description lock on the object's file in
 // /dev/shm (shared memory). /proc/locks shows them without disturbing
 // them; a file without one was left by a crashed process.
@@ -106,10 +107,10 @@ func listLive(kind string) ([]listEntry, error) {
 	return listQueues(locks)
 }
 
-// listClaims lists the pipes or mailslots whose NAME.lock a live server
+// listClaims lists the pipes or mailslots whose NAME%lock a live server
 // holds; the file's first line is the object's full name.
 func listClaims(locks map[fileID][]lock, kind string) ([]listEntry, error) {
-	files, err := filepath.Glob(filepath.Join(names.Root(), kind, "*.lock"))
+	files, err := filepath.Glob(filepath.Join(names.Root(), kind, "*"+ns.LockSuffix))
 	if err != nil {
 		return nil, err
 	}

@@ -249,6 +249,7 @@ func wantEmpty(t testing.TB, what string, s *mailslot.Slot) {
 
 var slotNameTests = []subtest{
 	{"Exists", testSlotExists},
+	{"Lookalikes", testSlotLookalikes},
 	{"NotFound", testSlotNotFound},
 	{"Spellings", testSlotSpellings},
 	{"PseudoDirectories", testSlotPseudoDirectories},
@@ -273,6 +274,28 @@ func testSlotExists(t *testing.T) {
 	createSlot(t, mine, nil)
 	mustNotCreate(t, mine, &mailslot.Config{MaxMessageSize: 10}, errs.ErrExists)
 	mustNotCreate(t, strings.ToUpper(mine), nil, errs.ErrExists)
+}
+
+// testSlotLookalikes: names that differ from a live slot's only by a suffix
+// are other slots (on Unix, none of them may land on the live slot's lock
+// file or kick socket): all live at once, and each gets its own messages.
+func testSlotLookalikes(t *testing.T) {
+	name := slotName(t)
+	all := []string{name, name + ".lock", name + "%lock", name + "%kick", name + "%25kick", name + ".kick"}
+	slots := make([]*mailslot.Slot, len(all))
+	for i, n := range all {
+		slots[i] = createSlot(t, n, guarded)
+	}
+	for _, n := range all {
+		w := openWriter(t, n)
+		if _, err := w.Write([]byte(n)); err != nil {
+			t.Fatalf("Write to %s: %v", n, err)
+		}
+	}
+	for i, n := range all {
+		readSlot(t, slots[i], []byte(n))
+		mustNotCreate(t, n, nil, errs.ErrExists)
+	}
 }
 
 // testSlotNotFound: Open of a slot nobody created fails at once.

@@ -877,6 +877,7 @@ func testStaleAfterKill(t *testing.T) {
 
 var nameTests = []subtest{
 	{"Spellings", testSpellings},
+	{"Lookalikes", testLookalikes},
 	{"Invalid", testInvalidNames},
 	{"Longest", testLongestName},
 	{"Remote", testRemote},
@@ -897,6 +898,20 @@ func testSpellings(t *testing.T) {
 		srv := next(t, conns)
 		writeMsg(t, c, []byte(spelling))
 		readMsg(t, srv, []byte(spelling))
+	}
+}
+
+// testLookalikes: names that differ from a live pipe's only by a suffix are
+// other pipes (on Unix, none may land on the live pipe's lock file): all
+// listen at once, and a client of each reaches its own.
+func testLookalikes(t *testing.T) {
+	name := pipeName(t)
+	for _, n := range []string{name, name + ".lock", name + "%lock", name + "%25lock"} {
+		l := listen(t, n, msgPipe)
+		conns := acceptAll(t, l)
+		c := dial(t, n, nil)
+		writeMsg(t, c, []byte(n))
+		readMsg(t, next(t, conns), []byte(n))
 	}
 }
 

@@ -252,7 +252,7 @@ func lockInfo(kind, key string) (lines []string, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	f, err := os.Open(path + ".lock")
+	f, err := os.Open(ns.LockPath(path))
 	if err != nil {
 		return nil, false
 	}
@@ -461,7 +461,7 @@ func ListRemote() []string {
 		}
 		ents, _ := os.ReadDir(dir)
 		for _, e := range ents {
-			if !strings.HasSuffix(e.Name(), ".lock") {
+			if !strings.HasSuffix(e.Name(), ns.LockSuffix) {
 				continue
 			}
 			b, err := os.ReadFile(dir + "/" + e.Name())

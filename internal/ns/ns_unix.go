@@ -3,7 +3,7 @@
 // Package ns manages the files that stand for live objects in the Unix
 // emulation's namespace (see internal/names for the directory layout).
 //
-// A server that owns a name holds an exclusive flock on NAME.lock for as
+// A server that owns a name holds an exclusive flock on NAME%lock for as
 // long as the object lives. The kernel drops the lock when the process
 // dies, so a socket or file whose lock is free was left by a crash and may be
 // replaced, and a lock held by someone else means the name is taken.
@@ -34,6 +34,14 @@ func Path(kind, key string) (string, error) {
 	return p, nil
 }
 
+// LockSuffix ends the name of an object's lock file. names.Path never writes
+// a '%' followed by 'l' (it escapes '%' as %25), so no object's own path is a
+// lock file's (with ".lock", a slot named "x.lock" collided with slot x's).
+const LockSuffix = "%lock"
+
+// LockPath returns the lock file of the object at path.
+func LockPath(path string) string { return path + LockSuffix }
+
 // Claim is a live owner's hold on a name.
 type Claim struct {
 	Path  string // where the object's socket or file goes
@@ -63,7 +71,7 @@ func Acquire(kind, key, info string) (*Claim, error) {
 	if err != nil {
 		return nil, err
 	}
-	lock, err := lockFile(path+".lock", info)
+	lock, err := lockFile(LockPath(path), info)
 	if err != nil {
 		return nil, err
 	}

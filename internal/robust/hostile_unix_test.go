@@ -292,11 +292,11 @@ func TestMailslotPlantedLock(t *testing.T) {
 		}
 		switch plant {
 		case "fifo":
-			err = syscall.Mkfifo(path+".lock", 0o600)
+			err = syscall.Mkfifo(ns.LockPath(path), 0o600)
 		case "symlink":
-			err = os.Symlink("/etc/passwd", path+".lock")
+			err = os.Symlink("/etc/passwd", ns.LockPath(path))
 		case "file":
-			err = os.WriteFile(path+".lock", []byte("x\nmax 100\n"), 0o600)
+			err = os.WriteFile(ns.LockPath(path), []byte("x\nmax 100\n"), 0o600)
 		}
 		if err != nil {
 			t.Fatal(err)

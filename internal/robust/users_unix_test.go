@@ -216,7 +216,7 @@ func TestLeftoverNamesOfAnotherUser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			target := path + ".lock"
+			target := ns.LockPath(path)
 			if plant == "lock" {
 				err = os.WriteFile(target, []byte("theirs"), 0o666)
 			} else {

@@ -799,9 +799,9 @@ func TestWindowsContext(t *testing.T) {
 	must(t, "Wait on a set event with an ended context", e.Wait(polled()))
 	must(t, "Reset", e.Reset())
 
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	err := e.Wait(ctx)
 	if !errors.Is(err, errs.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errs.Win32Code(err) != errs.ERROR_SEM_TIMEOUT {
 		t.Errorf("Wait past a deadline: %v; want ErrTimeout and DeadlineExceeded", err)

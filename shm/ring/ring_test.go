@@ -192,8 +192,10 @@ func TestFullRingBlocksProducer(t *testing.T) {
 			max := prod.MaxMessage()
 			mustSend(t, prod, pattern(0, max))
 			mustSend(t, prod, pattern(1, max)) // two of them fill the ring exactly
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			// start before the context: a thread preempted between the
+			// two (a loaded machine) would otherwise see it end "early".
 			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			_, err := prod.Reserve(ctx, 0)
 			cancel()
 			if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.Is(err, context.DeadlineExceeded) {
@@ -235,8 +237,10 @@ func TestEmptyRingBlocksConsumer(t *testing.T) {
 	for _, s := range spins {
 		t.Run(s.name, func(t *testing.T) {
 			prod, cons := pair(t, ring.MinSize, s.opts)
-			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			// start before the context: a thread preempted between the
+			// two (a loaded machine) would otherwise see it end "early".
 			start := time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			_, err := cons.Read(ctx)
 			cancel()
 			if !errors.Is(err, os.ErrDeadlineExceeded) {

@@ -41,7 +41,10 @@ apt_install() {
 
 wine_exec=
 interop_dir=
+examples_dir=
+keeper_pid=
 cleanup() {
+  stop_keeper
   # Wine's server stays a few seconds after its last program: wait for it to
   # go, so that the script leaves nothing running. Not -k: another user of
   # the same prefix may still be running programs.
@@ -49,6 +52,37 @@ cleanup() {
     WINEPREFIX="$(dirname "$wine_exec")/prefix" timeout 15 /usr/lib/wine/wineserver -w 2>/dev/null
   fi
   [ -z "$interop_dir" ] || rm -rf "$interop_dir"
+  [ -z "$examples_dir" ] || rm -rf "$examples_dir"
+}
+
+# start_keeper runs, under Wine, a program that holds a message-only window
+# until stop_keeper. Wine starts its desktop process (explorer.exe) when a
+# program first uses a window, and Wine 8 sometimes deadlocks when programs
+# start while that process is starting (seen in the msgq and CLI tests,
+# whose programs make windows at once); and its server exits between test
+# binaries, so that all this happens again for every package. The keeper
+# starts the desktop once, before any test, and keeps the server up.
+start_keeper() {
+  local exe="$examples_dir/xipc-keeper.exe"
+  GOOS=windows go build -o "$exe" ./cmd/xipc || return 1
+  "$wine_exec" "$exe" msg listen "xipc-test-keeper-$$" >/dev/null 2>&1 &
+  keeper_pid=$!
+  for _ in $(seq 240); do
+    if pgrep -f 'explorer.exe /desktop' >/dev/null; then
+      echo "Wine's desktop process is up (keeper pid $keeper_pid)"
+      return 0
+    fi
+    sleep 0.5
+  done
+  echo "Wine's desktop process did not start within 2 minutes"
+  return 1
+}
+
+stop_keeper() {
+  [ -n "$keeper_pid" ] || return 0
+  kill "$keeper_pid" 2>/dev/null
+  wait "$keeper_pid" 2>/dev/null
+  keeper_pid=
 }
 trap cleanup EXIT
 
@@ -150,10 +184,12 @@ if [ ${#failed[@]} -gt 0 ]; then
 fi
 echo "total so far: $((SECONDS - started))s; now the Windows tests, whose results end this output"
 if [ -n "$wine_exec" ]; then
-  # One package at a time (-p 1): Wine 8 sometimes deadlocks when several
-  # programs start at once while its desktop process (explorer.exe, which
-  # the first window starts) is starting; seen in the msgq and CLI tests.
+  # One package at a time (-p 1), with the desktop started first (see
+  # start_keeper): Wine 8 sometimes deadlocks when several programs start at
+  # once while its desktop process is starting.
+  start_keeper || echo "(going on without the keeper)"
   GOOS=windows go test -p 1 -count=1 -timeout 15m -exec "$wine_exec" ./... || failed+=("Windows tests")
+  stop_keeper
 else
   echo "skipped: no Wine"
 fi

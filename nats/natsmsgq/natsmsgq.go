@@ -407,7 +407,7 @@ func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*M
 		}
 		select {
 		case m := <-posted:
-			m.Ack()
+			q.ack(m)
 			msg, _ := decode(m, false)
 			q.held = append(q.held, msg)
 			continue
@@ -422,7 +422,7 @@ func (q *Queue) get(ctx context.Context, min, max uint32, remove, wait bool) (*M
 				return msg, nil
 			}
 		case m := <-posted:
-			m.Ack()
+			q.ack(m)
 			msg, _ := decode(m, false)
 			q.held = append(q.held, msg)
 		case <-q.done:
@@ -663,4 +663,13 @@ func (t *Target) Close() error {
 		return opErr("close", t.name, xipc.ErrClosed)
 	}
 	return nil
+}
+
+// ack acknowledges a posted message and waits for the server to confirm
+// it: the work queue then has removed it, so that its room in the quota is
+// free when Get returns (with a bare Ack, a Post right after a Get of a
+// full queue could still fail with ErrQuota). A failed confirmation leaves
+// the message to the server's redelivery, as a lost Ack would.
+func (q *Queue) ack(m *nats.Msg) {
+	m.AckSync() //nolint:errcheck
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,7 +146,13 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("exits: bad code %q", args[0])
 	}
 	got := 0
-	if err := ts.Exec(args[1], args[2:]...); err != nil {
+	err = ts.Exec(args[1], args[2:]...)
+	for try := 0; err != nil && startFlake(err) && try < 3; try++ {
+		ts.Logf("exits: %v; starting it again", err)
+		time.Sleep(time.Second)
+		err = ts.Exec(args[1], args[2:]...)
+	}
+	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
 			ts.Fatalf("exits: %v", err)
@@ -155,6 +162,15 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 	}
+}
+
+// startFlake reports whether err is Wine 8 failing to start a program at
+// all: CreateProcess returns ERROR_INTERNAL_ERROR now and then under load
+// (seen once in CI). Only under Wine, and only a start: a program that ran
+// is never run again.
+func startFlake(err error) bool {
+	var ee *exec.ExitError
+	return runtime.GOOS == "windows" && !errors.As(err, &ee) && errors.Is(err, syscall.Errno(1359)) // ERROR_INTERNAL_ERROR
 }
 
 func cmdMkdata(ts *testscript.TestScript, neg bool, args []string) {

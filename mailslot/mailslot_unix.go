@@ -196,9 +196,9 @@ func (s *sysSlot) recvLocked(fd int) (full bool, err error) {
 // if it moves anything, it wakes the reader, which then tries the queue.
 // s.mu is held.
 func (s *sysSlot) drainLocked(fd int) error {
-	before := s.queued + len(s.queue)
+	before := len(s.queue)
 	_, err := s.recvLocked(fd)
-	if s.reading && s.queued+len(s.queue) != before {
+	if s.reading && len(s.queue) != before {
 		s.nudged = true
 		s.uc.SetReadDeadline(longAgo)
 	}
@@ -517,10 +517,11 @@ type sysWriter struct {
 	kick string // the slot's kick socket
 
 	kmu     sync.Mutex
-	kc      *net.UnixConn // dialed at the first kick
-	kt      *time.Timer   // kicks the slot while writes wait for room
-	blocked int           // writes waiting for room, under kmu
-	kdelay  time.Duration // between kicks
+	kc      *net.UnixConn   // dialed at the first kick
+	krc     syscall.RawConn // kc's
+	kt      *time.Timer     // kicks the slot while writes wait for room
+	blocked int             // writes waiting for room, under kmu
+	kdelay  time.Duration   // between kicks
 }
 
 // kickDelay is how long a write waits for room before it kicks the slot,
@@ -676,12 +677,21 @@ func (w *sysWriter) kickLocked() {
 		if err != nil {
 			return
 		}
-		w.kc = c
+		rc, err := c.SyscallConn()
+		if err != nil {
+			c.Close()
+			return
+		}
+		w.kc, w.krc = c, rc
 	}
-	if rc, err := w.kc.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { unix.Write(int(fd), []byte{0}) }) //nolint:errcheck
-	}
+	w.krc.Control(kickWrite) //nolint:errcheck
 }
+
+// kickByte is what a kick sends; kickWrite sends it on the kick socket's
+// descriptor without waiting (a full kick socket drops it).
+var kickByte = []byte{0}
+
+func kickWrite(fd uintptr) { unix.Write(int(fd), kickByte) } //nolint:errcheck
 
 func (w *sysWriter) setWriteDeadline(t time.Time) error {
 	return errs.UnwrapNet(w.uc.SetWriteDeadline(t))
